@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from './common/config/index.js';
+import { Database } from './common/db/index.js';
+import { createLogger, type Logger } from './common/log.js';
+import { systemClock, type Clock } from './common/clock.js';
+import { requestId } from './common/ids.js';
+import { InMemoryEventBus, type EventBus } from './common/events/index.js';
+import { JobQueue, WorkerPool } from './common/jobs/index.js';
+import { PolicyEnforcer, loadPolicyOverrides } from './common/policy/index.js';
+import type { AuthContext, TokenValidator } from './common/auth/index.js';
+import { registerRequestId } from './common/http/request-id.js';
+import { registerAccessLog } from './common/http/access-log.js';
+import type { ServiceDeps, ServiceInstance, ServiceModule } from './common/service.js';
+import { SERVICES } from './services.js';
+import { createIdentity, type IdentityInstance } from './services/identity/index.js';
+
+export interface CloudOptions {
+  log?: Logger;
+  clock?: Clock;
+  /** Services to mount; defaults to the whole registry. */
+  services?: readonly ServiceModule[];
+}
+
+export interface Cloud {
+  app: FastifyInstance;
+  config: Config;
+  db: Database;
+  identity: IdentityInstance;
+  workers: WorkerPool;
+  /** Starts background workers; `nubes start` calls it, in-process tests may too. */
+  startWorkers(): void;
+  close(): Promise<void>;
+}
+
+/** Builds the whole cloud as one HTTP app. Never listens: `nubes start` and tests decide that. */
+export async function buildCloud(config: Config, options: CloudOptions = {}): Promise<Cloud> {
+  const log = options.log ?? createLogger(config.log.level);
+  const clock = options.clock ?? systemClock;
+  const modules = options.services ?? SERVICES;
+  const db = Database.open(config.database.url, join(config.server.data_dir, 'nubes.sqlite'), config.database.pool_size);
+
+  const jobs = new JobQueue(db, {
+    leaseSeconds: config.jobs.lease_seconds,
+    maxAttempts: config.jobs.max_attempts,
+    pollIntervalMs: config.jobs.poll_interval_ms,
+    clock: () => clock.now(),
+  });
+  await jobs.migrate();
+  for (const module of modules) await db.migrate(module.name, module.migrations);
+
+  const overrides = config.policy.policy_file ? loadPolicyOverrides(config.policy.policy_file) : {};
+  const policy = new PolicyEnforcer([], { overrides, enforceScope: config.policy.enforce_scope });
+  for (const module of modules) policy.register(module.policies);
+
+  const events: EventBus = new InMemoryEventBus({ onError: (err: unknown, n: { event_type: string }) => log.warn({ err, event: n.event_type }, 'event handler failed') });
+  const tokens = new DeferredTokenValidator();
+  const deps: ServiceDeps = { config, db, log, clock, events, jobs, policy, tokens };
+
+  const identity = await createIdentity(deps);
+  tokens.target = identity.tokens;
+  const instances = new Map<ServiceModule, ServiceInstance>();
+  for (const module of modules) {
+    instances.set(module, module.name === 'identity' ? identity : await module.create(deps));
+  }
+  await identity.bootstrap(modules.flatMap((m) => (m.catalog ? [m.catalog] : [])));
+
+  const app: FastifyInstance = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the generic parameters just differ in name.
+    loggerInstance: log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: () => requestId(),
+    bodyLimit: config.server.body_limit_bytes,
+    // Clients send ids and names in paths; never let '//' or case changes reroute.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    forceCloseConnections: 'idle',
+  });
+  registerRequestId(app);
+  if (config.log.access_log) registerAccessLog(app);
+
+  let ready = false;
+  app.get('/healthcheck', async (_request, reply) => {
+    if (!ready) return reply.code(503).type('text/plain').send('starting');
+    return reply.type('text/plain').send('OK');
+  });
+  for (const [module, instance] of instances) {
+    await app.register(async (scope) => instance.routes(scope), { prefix: module.prefix });
+  }
+
+  const handlers = [...instances.values()].flatMap((i) => i.jobHandlers ?? []);
+  const workers = new WorkerPool(jobs, handlers, { concurrency: 2 });
+  for (const instance of instances.values()) await instance.start?.();
+  await app.ready();
+  ready = true;
+
+  let closed = false;
+  return {
+    app,
+    config,
+    db,
+    identity,
+    workers,
+    startWorkers: () => workers.start(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await workers.stop();
+      for (const instance of [...instances.values()].reverse()) await instance.stop?.();
+      await db.close();
+    },
+  };
+}
+
+/** Lets every service hold the validator before identity exists (identity is built with the same deps). */
+class DeferredTokenValidator implements TokenValidator {
+  target: TokenValidator | null = null;
+  validate(token: string, opts?: { allowExpired?: boolean }): Promise<AuthContext> {
+    if (!this.target) throw new Error('token validator used before identity was created');
+    return this.target.validate(token, opts);
+  }
+}

@@ -1,0 +1,53 @@
+import type { PolicyCredentials } from '../policy/index.js';
+
+export interface NamedRef {
+  id: string;
+  name: string;
+}
+
+/**
+ * What a validated token says about the caller — the same facts keystonemiddleware
+ * hands a remote service. Services depend only on this, never on identity internals.
+ */
+export interface AuthContext {
+  token: string;
+  user: NamedRef & { domain: NamedRef };
+  /** Exactly one of project/domain/system is set for a scoped token; none for unscoped. */
+  project?: NamedRef & { domain: NamedRef };
+  domain?: NamedRef;
+  system?: 'all';
+  /** Effective roles (implied roles expanded). */
+  roles: NamedRef[];
+  methods: string[];
+  auditIds: string[];
+  issuedAt: Date;
+  expiresAt: Date;
+  isAdminProject: boolean;
+  trustId?: string;
+  appCredId?: string;
+}
+
+export interface TokenValidator {
+  /** Resolves the context for a token or throws CloudError('unauthorized'). */
+  validate(token: string, opts?: { allowExpired?: boolean }): Promise<AuthContext>;
+}
+
+export function roleNames(ctx: AuthContext): string[] {
+  return ctx.roles.map((r) => r.name);
+}
+
+/** Policy credentials in the shape oslo.policy rules expect. */
+export function policyCredentials(ctx: AuthContext | undefined): PolicyCredentials {
+  if (!ctx) return { roles: [] };
+  return {
+    user_id: ctx.user.id,
+    user_domain_id: ctx.user.domain.id,
+    project_id: ctx.project?.id,
+    project_domain_id: ctx.project?.domain.id,
+    domain_id: ctx.domain?.id,
+    system_scope: ctx.system,
+    roles: roleNames(ctx),
+    is_admin_project: ctx.isAdminProject,
+    trust_id: ctx.trustId,
+  };
+}

@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
+
+export type DbEngine = 'sqlite' | 'postgres';
+
+/**
+ * The control-plane database. Services get a typed view with `typed<T>()`;
+ * the engine is SQLite (WAL) by default and PostgreSQL when a URL is given.
+ */
+export class Database {
+  private constructor(
+    readonly engine: DbEngine,
+    private readonly kysely: Kysely<unknown>,
+  ) {}
+
+  /** `url`: null or a file path for SQLite, postgres://... for PostgreSQL. */
+  static open(url: string | null, sqlitePath: string, poolSize = 10): Database {
+    if (url && /^postgres(ql)?:\/\//.test(url)) {
+      // int8 (COUNT(*), bigint sums) comes back as a string by default; our counts fit in a double.
+      pg.types.setTypeParser(20, (value: string) => Number(value));
+      const pool = new pg.Pool({ connectionString: url, max: poolSize });
+      return new Database('postgres', new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }));
+    }
+    const file = url ?? sqlitePath;
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new SqliteDatabase(file);
+    sqlite.pragma('journal_mode = WAL');
+    // NORMAL under WAL still fsyncs at checkpoints; FULL fsyncs every commit, which is our durability promise.
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    return new Database('sqlite', new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) }));
+  }
+
+  /** A Kysely handle typed with one service's tables. */
+  typed<T>(): Kysely<T> {
+    return this.kysely as unknown as Kysely<T>;
+  }
+
+  /** Applies a service's numbered migrations; each service keeps its own bookkeeping table. */
+  async migrate(service: string, migrations: Record<string, Migration>): Promise<void> {
+    const provider: MigrationProvider = { getMigrations: async () => migrations };
+    const migrator = new Migrator({
+      db: this.kysely,
+      provider,
+      migrationTableName: `nubes_migrations_${service}`,
+      migrationLockTableName: `nubes_migrations_${service}_lock`,
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (error || failed) {
+      const reason = error instanceof Error ? error.message : String(error ?? '');
+      throw new Error(`migration of ${service} failed at ${failed?.migrationName ?? '?'}: ${reason}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy();
+  }
+}
+
+/** Keystone-style booleans are stored as 0/1 integers on both engines so that rows read the same. */
+export const toDbBool = (value: boolean): number => (value ? 1 : 0);
+export const fromDbBool = (value: number | boolean | null | undefined): boolean => value === 1 || value === true;

@@ -1,0 +1,7 @@
+import type { FastifyInstance } from 'fastify';
+import type { IdentityApi } from '../context.js';
+
+export async function roleRoutes(app: FastifyInstance, api: IdentityApi): Promise<void> {
+  void app;
+  void api;
+}
