@@ -41,16 +41,17 @@ export async function authRoutes(app: FastifyInstance, api: IdentityApi): Promis
     return subject;
   };
 
+  // Declared before GET so Fastify doesn't derive its own HEAD route from it.
+  app.head('/v3/auth/tokens', async (request, reply) => {
+    const data = await validateSubject(request);
+    reply.code(200).header('x-subject-token', data.token).send();
+  });
+
   app.get('/v3/auth/tokens', async (request, reply) => {
     const data = await validateSubject(request);
     const catalog = flag(request, 'nocatalog') ? null : await catalogFor(data);
     reply.header('x-subject-token', data.token);
     return { token: renderToken(data, catalog) };
-  });
-
-  app.head('/v3/auth/tokens', async (request, reply) => {
-    const data = await validateSubject(request);
-    reply.code(200).header('x-subject-token', data.token).send();
   });
 
   app.delete('/v3/auth/tokens', async (request, reply) => {
