@@ -28,6 +28,7 @@ HELPERS=$REPO/scripts/conformance
 # shellcheck source=conformance/services.sh
 source "$HELPERS/services.sh"
 
+rel() { echo "${1#"$REPO"/}"; } # repo-relative path for messages (we run from $REPO)
 usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "conformance: $*" >&2; exit 1; }
 
@@ -78,7 +79,7 @@ else
 fi
 n_listed=$(node "$HELPERS/results.mjs" count "$RUN_LIST")
 if ((n_listed == 0)); then
-  echo "$service: ${RUN_LIST#"$REPO"/} lists no tests; nothing to run"
+  echo "$service: $(rel "$RUN_LIST") lists no tests; nothing to run"
   echo "0 passed, 0 failed"
   exit 0
 fi
@@ -159,7 +160,7 @@ trap 'exit 143' TERM
 
 PORT=$(node "$HELPERS/util.mjs" free-port)
 URL=http://127.0.0.1:$PORT
-echo "conformance: starting nubes on $URL (data $DATA_DIR, log ${RUN_DIR#"$REPO"/}/nubes.log)"
+echo "conformance: starting nubes on $URL (data $DATA_DIR, log $(rel "$RUN_DIR")/nubes.log)"
 (exec env "${SVC_SERVER_ENV[@]}" node bin/nubes.mjs start --data-dir "$DATA_DIR" --bind "127.0.0.1:$PORT" \
    --admin-password "$PW" "${SVC_SERVER_ARGS[@]}") >"$RUN_DIR/nubes.log" 2>&1 </dev/null &
 SERVER_PID=$!
@@ -191,33 +192,33 @@ fi
 # ------------------------------------------------------------------ run
 c=${conc:-$SVC_CONCURRENCY}
 T=${limit:-$SVC_TIMEOUT}
-echo "conformance: $service, $n_listed list entries from ${RUN_LIST#"$REPO"/}, -c $c, -T $T"
+echo "conformance: $service, $n_listed list entries from $(rel "$RUN_LIST"), -c $c, -T $T"
 set +e
 bash "$HARNESS/run.sh" -w "$WS" -c "$c" -T "$T" -o "$RUN_DIR/results" "$RUN_LIST" 2>&1 | tee "$RUN_DIR/run.log"
 set -e
 CSV=$RUN_DIR/results/results.csv
 if [[ ! -s $CSV ]]; then
   if ((gate)); then
-    die "the gate run produced no results (none of the listed tests exist in this Tempest?): see ${RUN_DIR#"$REPO"/}/run.log"
+    die "the gate run produced no results (none of the listed tests exist in this Tempest?): see $(rel "$RUN_DIR")/run.log"
   fi
-  die "the run produced no results: see ${RUN_DIR#"$REPO"/}/run.log and results/tempest.out"
+  die "the run produced no results: see $(rel "$RUN_DIR")/run.log and results/tempest.out"
 fi
 summary=$(tail -n 1 "$RUN_DIR/results/summary.txt")
 
 if ((gate)); then
   echo
-  if node "$HELPERS/results.mjs" gate "$RUN_LIST" "$CSV"; then
+  if node "$HELPERS/results.mjs" gate "$(rel "$RUN_LIST")" "$CSV"; then
     echo "$service gate OK: all $n_listed listed tests passed ($summary)"
     exit 0
   fi
-  echo "$service gate FAILED: tests in ${RUN_LIST#"$REPO"/} did not pass ($summary); details in ${RUN_DIR#"$REPO"/}/results/"
+  echo "$service gate FAILED: tests in $(rel "$RUN_LIST") did not pass ($summary); details in $(rel "$RUN_DIR")/results/"
   exit 1
 fi
 
 # full (or --list) run: record what passes and compare with the committed list
 {
   echo "# Tempest tests of '$service' that passed against Nubes (npm run conformance -- $service)."
-  echo "# Run $stamp, list ${RUN_LIST#"$REPO"/}: $summary"
+  echo "# Run $stamp, list $(rel "$RUN_LIST"): $summary"
   node "$HELPERS/results.mjs" passing "$CSV"
 } >"$RUN_DIR/passing.txt"
 n_pass=$(node "$HELPERS/results.mjs" count "$RUN_DIR/passing.txt")
@@ -225,12 +226,12 @@ if [[ -z $list ]]; then
   cp "$RUN_DIR/passing.txt" "$base/passing.txt"
   passing_file=.conformance/$service/passing.txt
 else
-  passing_file=${RUN_DIR#"$REPO"/}/passing.txt
+  passing_file=$(rel "$RUN_DIR")/passing.txt
 fi
 echo
 rc=0
 if [[ -f $PASS_LIST ]]; then
-  node "$HELPERS/results.mjs" compare "$PASS_LIST" "$CSV" || rc=$?
+  node "$HELPERS/results.mjs" compare "$(rel "$PASS_LIST")" "$CSV" || rc=$?
 else
   echo "(no committed pass list conformance/$service-pass.txt yet)"
 fi

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './common/config/index.js';
 import { Database } from './common/db/index.js';
 import { createLogger, type Logger } from './common/log.js';
@@ -28,6 +28,8 @@ export interface Cloud {
   db: Database;
   identity: IdentityInstance;
   workers: WorkerPool;
+  /** Every route the app serves (method + URL pattern), for docs and the fuzz test. */
+  routes: readonly { method: string; url: string }[];
   /** Starts background workers; `nubes start` calls it, in-process tests may too. */
   startWorkers(): void;
   close(): Promise<void>;
@@ -68,13 +70,18 @@ export async function buildCloud(config: Config, options: CloudOptions = {}): Pr
   const app: FastifyInstance = Fastify({
     // pino's Logger is a FastifyBaseLogger; the generic parameters just differ in name.
     loggerInstance: log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Our own access log (common/http/access-log.ts) replaces Fastify's two lines per request.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => requestId(),
     bodyLimit: config.server.body_limit_bytes,
     // Clients send ids and names in paths; never let '//' or case changes reroute.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     forceCloseConnections: 'idle',
+  });
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   registerRequestId(app);
   if (config.log.access_log) registerAccessLog(app);
@@ -101,6 +108,7 @@ export async function buildCloud(config: Config, options: CloudOptions = {}): Pr
     db,
     identity,
     workers,
+    routes,
     startWorkers: () => workers.start(),
     async close() {
       if (closed) return;

@@ -47,11 +47,12 @@ for (const engine of testEngines()) {
 
     it('processes every job exactly once across three pools on one database', async () => {
       const runs = new Map<number, number>();
-      const handler: JobHandler = {
+      // Typed payloads: a JobHandler<P> fits where JobHandler[] is expected.
+      const handler: JobHandler<{ v: 1; n: number }> = {
         queue: 'work',
         kind: 'count',
         async run(payload) {
-          const n = payload.n as number;
+          const n = payload.n;
           runs.set(n, (runs.get(n) ?? 0) + 1);
           await sleep(5 + (n % 4) * 5);
           return { n };
