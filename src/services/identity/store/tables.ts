@@ -43,6 +43,8 @@ export interface RegionRow { id: string; description: string; parent_region_id: 
 export interface ServiceRow { id: string; type: string; enabled: number; extra: string }
 export interface EndpointRow { id: string; service_id: string; region_id: string | null; interface: string; url: string; enabled: number; extra: string }
 export interface EndpointGroupRow { id: string; name: string; description: string | null; filters: string }
+export interface ProjectEndpointRow { endpoint_id: string; project_id: string }
+export interface ProjectEndpointGroupRow { endpoint_group_id: string; project_id: string }
 export interface CredentialRow { id: string; user_id: string; project_id: string | null; type: string; encrypted_blob: string; extra: string; created_at: string }
 export interface AppCredRow {
   id: string;
@@ -117,6 +119,8 @@ export interface IdentityTables {
   identity_services: ServiceRow;
   identity_endpoints: EndpointRow;
   identity_endpoint_groups: EndpointGroupRow;
+  identity_project_endpoints: ProjectEndpointRow;
+  identity_project_endpoint_groups: ProjectEndpointGroupRow;
   identity_credentials: CredentialRow;
   identity_app_creds: AppCredRow;
   identity_app_cred_roles: AppCredRoleRow;
