@@ -18,7 +18,8 @@
 #
 # Environment: NUBES_SHARED_DIR (the shared/ harness; default REPO/../shared,
 # then /work/shared), NUBES_CONFORMANCE_PASSWORD (admin password, default
-# "conformance"). Everything a run writes is in .conformance/SERVICE/<stamp>/:
+# "conformance"), NUBES_CONFORMANCE_START_TIMEOUT (seconds to wait for
+# /healthcheck, default 30). Everything a run writes is in .conformance/SERVICE/<stamp>/:
 # nubes.log, workspace/ (tempest.conf), results/ (results.csv, failed.txt,
 # summary.txt, tempest.out), run.log, passing.txt.
 set -euo pipefail
@@ -29,7 +30,7 @@ HELPERS=$REPO/scripts/conformance
 source "$HELPERS/services.sh"
 
 rel() { echo "${1#"$REPO"/}"; } # repo-relative path for messages (we run from $REPO)
-usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "conformance: $*" >&2; exit 1; }
 
 service="" gate=0 list="" conc="" limit="" keep=0
@@ -110,9 +111,16 @@ fi
 newest() { { find "$@" -type f -printf '%T@\n' 2>/dev/null || true; } | sort -n | tail -1; }
 built=$(newest dist)
 source_t=$(newest src -name '*.ts' ! -name '*.test.ts')
+START_TIMEOUT=${NUBES_CONFORMANCE_START_TIMEOUT:-30}
+FROM_SOURCE=()
 if [[ -z $built ]] || { [[ -n $source_t ]] && awk -v s="$source_t" -v b="$built" 'BEGIN { exit !(s > b) }'; }; then
   echo "conformance: dist/ is ${built:+older than src/}${built:-missing}: npm run build"
-  npm run build
+  if ! npm run build; then
+    # bin/nubes.mjs runs src/ through tsx when asked to; slower to start
+    echo "conformance: WARNING: the build failed; running the server from src/ (NUBES_FROM_SOURCE=1)" >&2
+    FROM_SOURCE=(NUBES_FROM_SOURCE=1)
+    START_TIMEOUT=${NUBES_CONFORMANCE_START_TIMEOUT:-90}
+  fi
 fi
 
 # ------------------------------------------------------------------ run directory
@@ -155,16 +163,16 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'echo "conformance: interrupted" >&2; exit 130' INT
+trap 'echo "conformance: terminated" >&2; exit 143' TERM
 
 PORT=$(node "$HELPERS/util.mjs" free-port)
 URL=http://127.0.0.1:$PORT
 echo "conformance: starting nubes on $URL (data $DATA_DIR, log $(rel "$RUN_DIR")/nubes.log)"
-(exec env "${SVC_SERVER_ENV[@]}" node bin/nubes.mjs start --data-dir "$DATA_DIR" --bind "127.0.0.1:$PORT" \
+(exec env "${FROM_SOURCE[@]}" "${SVC_SERVER_ENV[@]}" node bin/nubes.mjs start --data-dir "$DATA_DIR" --bind "127.0.0.1:$PORT" \
    --admin-password "$PW" "${SVC_SERVER_ARGS[@]}") >"$RUN_DIR/nubes.log" 2>&1 </dev/null &
 SERVER_PID=$!
-if ! node "$HELPERS/util.mjs" wait-health "$URL/healthcheck" "$SERVER_PID" 30; then
+if ! node "$HELPERS/util.mjs" wait-health "$URL/healthcheck" "$SERVER_PID" "$START_TIMEOUT"; then
   echo "--- last lines of nubes.log:" >&2
   tail -n 40 "$RUN_DIR/nubes.log" >&2 || true
   die "the server did not become ready"

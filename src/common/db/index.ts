@@ -7,6 +7,7 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  sql,
   type Migration,
   type MigrationProvider,
 } from 'kysely';
@@ -50,9 +51,12 @@ export class Database {
   /** Applies a service's numbered migrations; each service keeps its own bookkeeping table. */
   async migrate(service: string, migrations: Record<string, Migration>): Promise<void> {
     const provider: MigrationProvider = { getMigrations: async () => migrations };
+    // Without an explicit schema Kysely finds bookkeeping tables in any schema of the database.
+    const schema = this.engine === 'postgres' ? await this.currentSchema() : undefined;
     const migrator = new Migrator({
       db: this.kysely,
       provider,
+      migrationTableSchema: schema,
       migrationTableName: `nubes_migrations_${service}`,
       migrationLockTableName: `nubes_migrations_${service}_lock`,
     });
@@ -62,6 +66,11 @@ export class Database {
       const reason = error instanceof Error ? error.message : String(error ?? '');
       throw new Error(`migration of ${service} failed at ${failed?.migrationName ?? '?'}: ${reason}`);
     }
+  }
+
+  private async currentSchema(): Promise<string> {
+    const result = await sql<{ schema: string }>`select current_schema() as schema`.execute(this.kysely);
+    return result.rows[0]?.schema ?? 'public';
   }
 
   async close(): Promise<void> {

@@ -146,6 +146,10 @@ for (const engine of testEngines()) {
       const q = makeQueue();
       let active = 0;
       let peak = 0;
+      let openGate: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        openGate = resolve;
+      });
       const pool = makePool(
         q,
         [
@@ -154,7 +158,7 @@ for (const engine of testEngines()) {
             kind: 'k',
             run: async () => {
               peak = Math.max(peak, ++active);
-              await sleep(20);
+              await gate;
               active--;
             },
           },
@@ -163,6 +167,11 @@ for (const engine of testEngines()) {
       );
       for (let i = 0; i < 12; i++) await q.enqueue('q', 'k', { v: 1 });
       await pool.start();
+      await waitFor('pool full', () => pool.status().running === 3);
+      await sleep(150); // several polls and wake-ups: none may start a fourth handler
+      assert.equal(active, 3);
+      assert.equal((await q.list({ status: 'running' })).length, 3);
+      openGate();
       await waitFor('all done', () => pool.status().processed === 12);
       assert.equal(peak, 3);
     });
@@ -206,7 +215,8 @@ for (const engine of testEngines()) {
       const crashed = makeQueue({ workerId: 'crashed', leaseSeconds: 0.3 });
       const job = await crashed.enqueue('q', 'k', { v: 1 });
       assert.ok(await crashed.claim(['q'])); // ...and never completes: the process "died"
-      const survivor = makeQueue({ workerId: 'survivor', leaseSeconds: 0.3 });
+      // A long lease for the survivor, so a slow machine cannot make it lose the job too.
+      const survivor = makeQueue({ workerId: 'survivor', leaseSeconds: 30 });
       const pool = makePool(survivor, [{ queue: 'q', kind: 'k', run: async () => 'resumed' }]);
       await pool.start();
       await waitFor('job resumed', async () => (await survivor.get(job.id))?.status === 'succeeded');
@@ -226,8 +236,8 @@ for (const engine of testEngines()) {
     });
 
     it('keeps the lease alive for long handlers, and aborts on cancel', async () => {
-      const q = makeQueue({ workerId: 'owner', leaseSeconds: 0.15 });
-      const thief = makeQueue({ workerId: 'thief', leaseSeconds: 0.15 });
+      const q = makeQueue({ workerId: 'owner', leaseSeconds: 0.6 });
+      const thief = makeQueue({ workerId: 'thief', leaseSeconds: 0.6 });
       let sawAbort = false;
       const pool = makePool(q, [
         {
@@ -244,7 +254,7 @@ for (const engine of testEngines()) {
       await pool.start();
       await waitFor('running', () => pool.status().running === 1);
       for (let i = 0; i < 6; i++) {
-        await sleep(100); // well past the 150 ms lease in total
+        await sleep(300); // 1.8 s in total: three times the lease
         assert.equal(await thief.claim(['q']), null, 'heartbeats keep the lease');
       }
       await q.cancel(job.id);

@@ -21,5 +21,7 @@ export const IDENTITY_OPTIONS = {
   password_regex: opt.optionalString('Regular expression new passwords must match ([security_compliance] password_regex).'),
   password_regex_description: opt.optionalString('Human description of password_regex, returned when a password is refused.'),
   change_password_upon_first_use: opt.boolean(false, 'Users created or reset by an admin must change their password first ([security_compliance] change_password_upon_first_use).'),
+  max_redelegation_count: opt.integer(3, 'Longest chain of redelegated trusts; also the default redelegation_count of a redelegatable trust ([trust] max_redelegation_count).', { min: 0 }),
+  application_credential_user_limit: opt.integer(-1, 'Most application credentials one user may hold; -1 is unlimited ([application_credential] user_limit).', { min: -1 }),
   disable_user_account_days_inactive: opt.optionalInteger('Disable users who have not authenticated for this many days. Empty: never.', { min: 1 }),
 } as const;

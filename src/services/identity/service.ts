@@ -61,6 +61,7 @@ export class IdentityService {
     this.assignments = new AssignmentManager(this.core, this.resource, this.users, this.roles);
     this.catalog = new CatalogManager(this.core);
     this.revocations = new RevocationManager(this.core);
+    this.resource.revocations = this.revocations;
     tokens = new TokenProvider(this.core, new FernetTokenFormatter(this.keys), this.resource, this.users, this.assignments, this.revocations);
     this.tokens = tokens;
     this.auth = new AuthManager(this.core, this.resource, this.users, this.tokens);
@@ -71,6 +72,8 @@ export class IdentityService {
     this.domainConfigs = new DomainConfigManager(this.core, this);
     this.appCreds = new AppCredManager(this.core, this);
     this.trusts = new TrustManager(this.core, this);
+    // Password changes, disabling and deletion revoke every token of the user.
+    this.users.revoker = (userId) => this.revocations.revoke({ user_id: userId });
     // Delegated tokens: trusts and application credentials restrict roles at validation time.
     this.auth.appCreds = this.appCreds;
     this.auth.trusts = this.trusts;

@@ -1,4 +1,4 @@
-import { badRequest, forbidden, unauthorized } from '../../../common/errors.js';
+import { badRequest, CloudError, forbidden, unauthorized } from '../../../common/errors.js';
 import type { User } from '../model/types.js';
 import type { IdentityCore } from './core.js';
 import type { ResourceManager } from './resource.js';
@@ -32,11 +32,14 @@ export interface ScopeRef {
 
 /** Resolved identity of an application credential; provided by the app-creds manager. */
 export interface AppCredAuthenticator {
-  authenticate(ref: NonNullable<AuthRequest['identity']['application_credential']>): Promise<{ userId: string; projectId: string; appCredId: string }>;
+  /** expiresAt, when set, caps the token's lifetime (Keystone never lets a token outlive its credential). */
+  authenticate(ref: NonNullable<AuthRequest['identity']['application_credential']>): Promise<{ userId: string; projectId: string; appCredId: string; expiresAt?: Date }>;
 }
 export interface TrustScoper {
   /** Checks the caller may use the trust and returns its project (null for project-less trusts). */
   scopeTo(trustId: string, callerUserId: string): Promise<{ projectId: string | null; impersonation: boolean; trustorUserId: string }>;
+  /** Uses up one of a limited trust's uses; called only once the token was issued. */
+  consume(trustId: string): Promise<void>;
 }
 
 /** Turns an authentication request into a new token (Keystone's auth controller). */
@@ -56,7 +59,7 @@ export class AuthManager {
     if (methods.length === 0) throw badRequest('Invalid input for field \'identity/methods\': [] is too short');
     let userId: string | null = null;
     let parent: TokenData | null = null;
-    let appCred: { userId: string; projectId: string; appCredId: string } | null = null;
+    let appCred: { userId: string; projectId: string; appCredId: string; expiresAt?: Date } | null = null;
 
     for (const method of methods) {
       let methodUser: string;
@@ -71,7 +74,9 @@ export class AuthManager {
         if (!id) throw badRequest("Invalid input for field 'identity/token/id': is required");
         try {
           parent = await this.tokens.validateData(id);
-        } catch {
+        } catch (err) {
+          // Keystone answers 404 for a revoked or expired token here (Tempest test_user_update_own_password).
+          if (err instanceof CloudError && err.kind === 'not_found') throw err;
           throw unauthorized();
         }
         methodUser = parent.user.id;
@@ -93,7 +98,9 @@ export class AuthManager {
         const wanted = await this.resolveScope(request.scope, userId);
         if (wanted.kind !== 'project' || wanted.projectId !== appCred.projectId) throw unauthorized('Application credentials cannot request a scope.');
       }
-      return this.tokens.issue({ userId, methods, scope: { kind: 'app_cred', projectId: appCred.projectId, appCredId: appCred.appCredId } });
+      const defaultExpiry = this.core.clock.now().getTime() + this.core.config.identity.token_expiration * 1000;
+      const expiresAt = appCred.expiresAt && appCred.expiresAt.getTime() < defaultExpiry ? appCred.expiresAt : undefined;
+      return this.tokens.issue({ userId, methods, scope: { kind: 'app_cred', projectId: appCred.projectId, appCredId: appCred.appCredId }, expiresAt });
     }
 
     if (parent) {
@@ -117,13 +124,16 @@ export class AuthManager {
       if (trust.impersonation) userId = trust.trustorUserId;
     }
     const allMethods = parent ? [...new Set([...parent.methods, ...methods.filter((m) => m !== 'token')])] : methods;
-    return this.tokens.issue({
+    const issued = await this.tokens.issue({
       userId,
       methods: parent ? allMethods : methods,
       scope,
       expiresAt: parent?.expiresAt,
       parentAuditIds: parent?.auditIds,
     });
+    // A trust use counts only once a token was actually issued from it (as in Keystone).
+    if (scope.kind === 'trust' && this.trusts) await this.trusts.consume(scope.trustId);
+    return issued;
   }
 
   private async resolveUser(ref: UserRef): Promise<User> {

@@ -5,7 +5,7 @@
  * Keystone's default order, so the bits mean the same in both:
  *
  *   external=1, password=2, token=4, oauth1=8, mapped=16,
- *   application_credential=32, totp=64
+ *   application_credential=32, totp=64, ec2credential=128
  *
  * Never reorder or remove entries: tokens already issued would change
  * meaning. Append new methods at the end.
@@ -18,6 +18,8 @@ export const AUTH_METHODS = [
   'mapped',
   'application_credential',
   'totp',
+  // Tokens from POST /v3/ec2tokens (Keystone drops this method from its Fernet payload).
+  'ec2credential',
 ] as const;
 
 export type AuthMethod = (typeof AUTH_METHODS)[number];

@@ -1,5 +1,6 @@
 import type { Domain } from '../../model/types.js';
 
+/** A domain as Keystone renders it: a project's fields without domain_id, parent_id and is_domain. */
 export function renderDomain(v3Url: string, domain: Domain): Record<string, unknown> {
   return {
     ...domain.extra,
