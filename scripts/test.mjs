@@ -7,12 +7,13 @@
 //   npm test -- unit --test-name-pattern=token          # extra flags go to node --test
 //
 // Tiers (files are found with fs, no shell globs):
-//   unit        src/**/*.test.ts
+//   unit        src/**/*.test.ts (with NUBES_TEST_DB=$NUBES_TEST_PG_URL when that is set:
+//               suites written for both engines then also run on PostgreSQL)
 //   functional  test/functional/**/*.test.ts, run twice: on SQLite (NUBES_TEST_DB
 //               unset) and on PostgreSQL (NUBES_TEST_DB=$NUBES_TEST_PG_URL).
 //               Without NUBES_TEST_PG_URL the PostgreSQL pass is not run: a loud
 //               warning locally, a failure when CI=true.
-//   e2e         test/e2e/**/*.test.ts
+//   e2e         test/e2e/**/*.test.ts (environment passed through unchanged)
 //
 // Environment: NUBES_TEST_PG_URL (postgres://...), CI, NUBES_TEST_TIMEOUT_MS
 // (default per-test timeout; a test's own `timeout` option wins).
@@ -28,7 +29,9 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /** The tiers, in the order `npm test` runs them. */
 const TIERS = {
-  unit: { dirs: ['src'], timeoutMs: 60_000 },
+  // alsoPostgres: the unit tier gets NUBES_TEST_DB=$NUBES_TEST_PG_URL; suites that
+  // support both engines (src/common/jobs/testing.ts testEngines()) then run on each
+  unit: { dirs: ['src'], timeoutMs: 60_000, alsoPostgres: true },
   functional: { dirs: ['test/functional'], timeoutMs: 120_000, databases: true },
   e2e: { dirs: ['test/e2e'], timeoutMs: 300_000 },
 };
@@ -151,6 +154,11 @@ async function main() {
     const files = spec.dirs.flatMap((d) => findTests(join(ROOT, d))).filter(under);
     if (files.length === 0) {
       console.log(`\n=== ${tier}: no test files under ${spec.dirs.join(', ')}${paths.length ? ' (with the given paths)' : ''}; skipped ===`);
+      continue;
+    }
+    if (spec.alsoPostgres && pgUrl && !process.env.NUBES_TEST_DB) {
+      // suites built on testEngines() run on SQLite and, with NUBES_TEST_DB, PostgreSQL too
+      results.push(await runNodeTest(`${tier} (SQLite + PostgreSQL)`, files, { ...process.env, NUBES_TEST_DB: pgUrl }, spec.timeoutMs, extra));
       continue;
     }
     if (!spec.databases) {

@@ -127,7 +127,8 @@ describe('identity: application credentials', () => {
   });
 
   it('keeps expires_at as given and refuses past or malformed dates', async () => {
-    const when = new Date(Date.now() + 3600_000).toISOString().slice(0, 19) + '.123456';
+    // Half the token lifetime, so the credential's expiry is the earlier one.
+    const when = new Date(Date.now() + 1800_000).toISOString().slice(0, 19) + '.123456';
     const res = await t.request('POST', base(), { token, body: { application_credential: { name: 'expiring', expires_at: when } } });
     assert.equal(res.status, 201);
     // Tempest compares with Python's isoformat(): microseconds kept, no zone suffix.

@@ -217,6 +217,16 @@ describe('identity: roles and implied roles', () => {
     const login = await t.login({ name: 'dr-user', password: 'pw-dr-user', domain: otherDomain }, { project: { id: project.id } });
     assert.equal(login.status, 201, login.text);
     assert.deepEqual(login.json.token.roles.map((r: { name: string }) => r.name), ['dr-target']);
+
+    // A domain role implying nothing gives no token role, so its project isn't offered as a scope.
+    const bare = await createRole({ name: 'dr-bare', domain_id: otherDomain });
+    const lonely = await svc.resource.createProject({ name: 'dr-lonely', domainId: otherDomain });
+    assert.equal((await req('PUT', `/projects/${lonely.id}/users/${user.id}/roles/${bare.id}`)).status, 204);
+    const unscoped = await t.login({ name: 'dr-user', password: 'pw-dr-user', domain: otherDomain });
+    const projects = await t.request('GET', `${V3}/auth/projects`, { token: unscoped.token });
+    assert.deepEqual(projects.json.projects.map((p: { id: string }) => p.id), [project.id]);
+    const scoped = await t.login({ name: 'dr-user', password: 'pw-dr-user', domain: otherDomain }, { project: { id: lonely.id } });
+    assert.equal(scoped.status, 401);
   });
 
   it('enforces policy: 401 without a token, 403 for non-admins', async () => {

@@ -91,7 +91,45 @@ function mergeOptions(current: Record<string, unknown>, update: Record<string, u
 
 /** Roles and implied-role inference rules. */
 export class RoleManager {
+  /**
+   * Every role and inference rule, for token validation. Local writes drop it; other API
+   * processes see changes within validation_cache_seconds (the token cache's own staleness),
+   * and a role id it doesn't know forces a reload.
+   */
+  private catalog: { loadedAt: number; roles: Map<string, Role>; graph: Map<string, string[]> } | null = null;
+
   constructor(private readonly core: IdentityCore) {}
+
+  private changed(): void {
+    this.catalog = null;
+    this.core.onRevocation();
+  }
+
+  private async roleCatalog(requiredIds: readonly string[]): Promise<{ roles: Map<string, Role>; graph: Map<string, string[]> }> {
+    const ttl = this.core.config.identity.validation_cache_seconds * 1000;
+    const now = Date.now();
+    const fresh = this.catalog && now - this.catalog.loadedAt < ttl;
+    if (this.catalog && fresh && requiredIds.every((id) => this.catalog?.roles.has(id))) return this.catalog;
+    const [rows, graph] = await Promise.all([this.core.db.selectFrom('identity_roles').selectAll().execute(), this.impliedGraph()]);
+    this.catalog = { loadedAt: now, roles: new Map(rows.map((r) => [r.id, roleFromRow(r)])), graph };
+    return this.catalog;
+  }
+
+  /** Roles held through `roleIds` and everything they imply, transitively (token validation's hot path). */
+  async expandToRoles(roleIds: Iterable<string>): Promise<Role[]> {
+    const start = [...roleIds];
+    if (start.length === 0) return [];
+    const { roles, graph } = await this.roleCatalog(start);
+    const seen = new Set<string>();
+    const stack = start;
+    while (stack.length) {
+      const id = stack.pop() as string;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      stack.push(...(graph.get(id) ?? []));
+    }
+    return [...seen].map((id) => roles.get(id)).filter((r): r is Role => r !== undefined);
+  }
 
   async getRole(id: string): Promise<Role> {
     const row = await this.core.db.selectFrom('identity_roles').selectAll().where('id', '=', id).executeTakeFirst();
@@ -148,6 +186,7 @@ export class RoleManager {
       throw err;
     }
     notify(this.core, 'role', 'created', row.id);
+    this.catalog = null;
     return roleFromRow(row);
   }
 
@@ -192,7 +231,7 @@ export class RoleManager {
       throw err;
     }
     notify(this.core, 'role', 'updated', id);
-    this.core.onRevocation();
+    this.changed();
     return updated;
   }
 
@@ -208,7 +247,7 @@ export class RoleManager {
       await trx.deleteFrom('identity_roles').where('id', '=', id).execute();
     });
     notify(this.core, 'role', 'deleted', id);
-    this.core.onRevocation();
+    this.changed();
   }
 
   /** Removes the domain-specific roles of a domain being deleted (with their assignments and rules). */
@@ -222,7 +261,7 @@ export class RoleManager {
       await trx.deleteFrom('identity_roles').where('id', 'in', ids).execute();
     });
     for (const id of ids) notify(this.core, 'role', 'deleted', id);
-    this.core.onRevocation();
+    this.changed();
   }
 
   /** Bootstrap's idempotent rule insert (no validation). */
@@ -232,7 +271,7 @@ export class RoleManager {
       .values({ prior_role_id: priorRoleId, implied_role_id: impliedRoleId })
       .onConflict((oc) => oc.doNothing())
       .execute();
-    this.core.onRevocation();
+    this.changed();
   }
 
   /**
@@ -254,7 +293,7 @@ export class RoleManager {
       throw err;
     }
     notify(this.core, 'implied_role', 'created', `${priorRoleId}/${impliedRoleId}`);
-    this.core.onRevocation();
+    this.changed();
     return { prior, implied };
   }
 
@@ -275,7 +314,7 @@ export class RoleManager {
       .executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw impliedNotFound(priorRoleId, impliedRoleId);
     notify(this.core, 'implied_role', 'deleted', `${priorRoleId}/${impliedRoleId}`);
-    this.core.onRevocation();
+    this.changed();
   }
 
   /** The roles a prior role directly implies. */
