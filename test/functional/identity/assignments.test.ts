@@ -320,6 +320,24 @@ describe('identity: grants and role assignments', () => {
     await req('DELETE', `/projects/${leafId}/users/${userId}/roles/${r}`);
   });
 
+  it('shows a domain reader only the assignments of its domain', async () => {
+    const readerId = (await t.cloud.identity.service.roles.findByName('reader'))?.id;
+    assert.ok(readerId);
+    const viewer = await newUser('asg-domain-reader');
+    assert.equal((await req('PUT', `/domains/${domainId}/users/${viewer}/roles/${readerId}`)).status, 204);
+    assert.equal((await req('PUT', `/projects/${projectId}/users/${userId}/roles/${roleId}`)).status, 204);
+    const token = (await login('asg-domain-reader', { domain: { id: domainId } })).token;
+    const res = await req('GET', '/role_assignments', undefined, token);
+    assert.equal(res.status, 200, res.text);
+    const seen = res.json.role_assignments as Record<string, any>[];
+    assert.ok(seen.length >= 2);
+    assert.ok(seen.every((a) => a.scope.domain?.id === domainId || [projectId, leafId].includes(a.scope.project?.id)));
+    assert.ok(seen.some((a) => a.scope.project?.id === projectId && a.role.id === roleId));
+    assert.equal((await req('PUT', `/projects/${projectId}/users/${userId}/roles/${readerId}`, undefined, token)).status, 403);
+    assert.equal((await req('DELETE', `/projects/${projectId}/users/${userId}/roles/${roleId}`)).status, 204);
+    assert.equal((await req('DELETE', `/domains/${domainId}/users/${viewer}/roles/${readerId}`)).status, 204);
+  });
+
   it('enforces grant policies for non-admins', async () => {
     const demo = await t.login({ name: 'demo', password: ADMIN_PASSWORD }, { project: { name: 'demo', domain: { id: 'default' } } });
     const one = `/projects/${projectId}/users/${userId}/roles/${roleId}`;

@@ -240,4 +240,24 @@ describe('identity: roles and implied roles', () => {
     assert.equal((await req('GET', '/role_inferences', undefined, demo)).status, 403);
     assert.equal((await req('GET', '/roles?name=x-demo')).json.roles.length, 0, 'nothing was created');
   });
+
+  it('lets a system reader read roles and assignments but not change them', async () => {
+    const svc = t.cloud.identity.service;
+    const user = await svc.users.createUser({ name: 'sys-reader', domainId: 'default', password: 'pw-sys-reader' });
+    const reader = await svc.roles.findByName('reader');
+    assert.ok(reader);
+    assert.equal((await req('PUT', `/system/users/${user.id}/roles/${reader.id}`)).status, 204);
+    const login = await t.login({ name: 'sys-reader', password: 'pw-sys-reader' }, { system: { all: true } });
+    assert.equal(login.status, 201, login.text);
+    const token = login.token;
+    assert.equal((await req('GET', '/roles', undefined, token)).status, 200);
+    assert.equal((await req('GET', `/roles/${reader.id}`, undefined, token)).status, 200);
+    assert.equal((await req('GET', '/role_inferences', undefined, token)).status, 200);
+    assert.equal((await req('GET', `/role_assignments?user.id=${user.id}`, undefined, token)).status, 200);
+    assert.equal((await req('HEAD', `/system/users/${user.id}/roles/${reader.id}`, undefined, token)).status, 204);
+    assert.equal((await req('POST', '/roles', { role: { name: 'sys-reader-made' } }, token)).status, 403);
+    assert.equal((await req('DELETE', `/system/users/${user.id}/roles/${reader.id}`, undefined, token)).status, 403);
+    const other = await createRole({ name: 'sys-reader-target' });
+    assert.equal((await req('PUT', `/roles/${other.id}/implies/${reader.id}`, undefined, token)).status, 403);
+  });
 });

@@ -88,6 +88,16 @@ describe('identity: users', () => {
     assert.equal((await t.request('POST', `${V3}/users`, { body: { user: { name: 'anon' } } })).status, 401);
     const after = (await t.request('GET', `${V3}/users`, { token: admin })).json.users.length;
     assert.equal(after, before);
+    const federated = await post({ name: 'fed', federated: [{ idp_id: 'idp1', protocols: [{ protocol_id: 'saml2', unique_id: 'u1' }] }] });
+    assert.equal(federated.status, 400);
+    assert.equal(federated.json.error.message, 'Could not find Identity Provider: idp1');
+  });
+
+  it('answers 409, never 500, when the same name is created concurrently', async () => {
+    const results = await Promise.all([1, 2, 3].map(() => t.request('POST', `${V3}/users`, { token: admin, body: { user: { name: 'racer', password: 'race-pw' } } })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 409, 409]);
+    const groups = await Promise.all([1, 2].map(() => t.request('POST', `${V3}/groups`, { token: admin, body: { group: { name: 'race-group' } } })));
+    assert.deepEqual(groups.map((r) => r.status).sort(), [201, 409]);
   });
 
   it('lists users with Keystone filters', async () => {

@@ -3,6 +3,7 @@ import { hexId } from '../../../common/ids.js';
 import { parseJson, type GroupRow } from '../store/tables.js';
 import type { IdentityCore } from './core.js';
 import { notify } from './core.js';
+import { rethrowDuplicate } from './users.js';
 import type { IdentityService } from '../service.js';
 
 /** A group as the API renders it; description stays null when a client stored null. */
@@ -71,7 +72,11 @@ export class GroupManager {
       description: input.description === undefined ? '' : input.description,
       extra: JSON.stringify(input.extra ?? {}),
     };
-    await this.core.db.insertInto('identity_groups').values(row).execute();
+    await this.core.db
+      .insertInto('identity_groups')
+      .values(row)
+      .execute()
+      .catch((err: unknown) => rethrowDuplicate(err, name, input.domainId, 'group'));
     notify(this.core, 'group', 'created', row.id);
     return groupFromRow(row);
   }
@@ -95,7 +100,12 @@ export class GroupManager {
       description: patch.description !== undefined ? patch.description : row.description,
       extra: JSON.stringify({ ...parseJson(row.extra), ...(patch.extra ?? {}) }),
     };
-    await this.core.db.updateTable('identity_groups').set(changes).where('id', '=', id).execute();
+    await this.core.db
+      .updateTable('identity_groups')
+      .set(changes)
+      .where('id', '=', id)
+      .execute()
+      .catch((err: unknown) => rethrowDuplicate(err, name, row.domain_id, 'group'));
     notify(this.core, 'group', 'updated', id);
     return groupFromRow({ ...row, ...changes });
   }

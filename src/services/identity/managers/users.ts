@@ -154,10 +154,13 @@ export class UserManager {
       created_at: isoMicro(now),
     };
     const hash = input.password !== undefined ? await this.hashOrEmpty(input.password) : null;
-    await this.core.db.transaction().execute(async (trx) => {
-      await trx.insertInto('identity_users').values(row).execute();
-      if (hash !== null) await this.storePassword(trx, row.id, options, hash, { selfService: false, adminSet: mode.adminSet === true });
-    });
+    await this.core.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.insertInto('identity_users').values(row).execute();
+        if (hash !== null) await this.storePassword(trx, row.id, options, hash, { selfService: false, adminSet: mode.adminSet === true });
+      })
+      .catch((err: unknown) => rethrowDuplicate(err, input.name, input.domainId));
     notify(this.core, 'user', 'created', row.id);
     return this.getUser(row.id);
   }
@@ -203,11 +206,14 @@ export class UserManager {
       if (this.rules.disable_user_account_days_inactive) changes.last_active_at = isoMicro(now);
     }
     const hash = patch.password !== undefined ? await this.hashOrEmpty(patch.password) : null;
-    await this.core.db.transaction().execute(async (trx) => {
-      await trx.updateTable('identity_users').set(changes).where('id', '=', id).execute();
-      // Admin resets skip history and minimum age (Tempest test_password_history_not_enforced_in_admin_reset).
-      if (hash !== null) await this.storePassword(trx, id, options, hash, { selfService: false, adminSet: true });
-    });
+    await this.core.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.updateTable('identity_users').set(changes).where('id', '=', id).execute();
+        // Admin resets skip history and minimum age (Tempest test_password_history_not_enforced_in_admin_reset).
+        if (hash !== null) await this.storePassword(trx, id, options, hash, { selfService: false, adminSet: true });
+      })
+      .catch((err: unknown) => rethrowDuplicate(err, name, stored.domain_id));
     notify(this.core, 'user', 'updated', id);
     if ((patch.enabled === false && wasEnabled) || (patch.password !== undefined && patch.password !== null)) {
       await this.revokeUser(id);
@@ -467,6 +473,15 @@ export class UserManager {
 export async function authenticatePassword(core: IdentityCore, users: UserManager, user: User, password: string): Promise<void> {
   void core;
   await users.authenticate(user.id, password);
+}
+
+/** A concurrent insert can still hit the (domain_id, name) unique key after our check: answer 409, not 500. */
+export function rethrowDuplicate(err: unknown, name: string, domainId: string, kind = 'user'): never {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    throw conflict(`Conflict occurred attempting to store ${kind} - Duplicate entry found with name ${name} at domain ID ${domainId}.`);
+  }
+  throw err;
 }
 
 function passwordError(message: string): CloudError {

@@ -27,6 +27,12 @@ function normalizeKeys(body: UserBody): UserBody {
   return Object.fromEntries(Object.entries(body).map(([k, v]) => [k.replace(/[:-]/g, '_'), v])) as UserBody;
 }
 
+/** Nubes has no identity providers, so any federated object names an unknown one (Keystone: 400). */
+function refuseFederated(body: UserBody): void {
+  const federated = body.federated as { idp_id: string }[] | undefined;
+  if (federated?.length) throw badRequest(`Could not find Identity Provider: ${federated[0]?.idp_id}`);
+}
+
 function extrasOf(body: UserBody): Record<string, unknown> {
   return Object.fromEntries(Object.entries(body).filter(([key]) => !RESERVED_USER_KEYS.has(key)));
 }
@@ -76,6 +82,7 @@ export async function userRoutes(app: FastifyInstance, api: IdentityApi): Promis
     const ctx = await api.guard(request, 'identity:create_user', { target: { user: { ...body, password: undefined } } });
     // Keystone's _normalize_domain_id: the domain-scoped token's domain, else the default domain.
     const domainId = body.domain_id || ctx.domain?.id || DEFAULT_DOMAIN_ID;
+    refuseFederated(body);
     const user = await service.users.create({
       name: body.name as string,
       domainId,
@@ -101,6 +108,7 @@ export async function userRoutes(app: FastifyInstance, api: IdentityApi): Promis
     await service.users.getUser(userId);
     const body = (request.body as { user: UserBody }).user;
     if (body.id !== undefined && body.id !== null && body.id !== userId) throw badRequest('Cannot change ID');
+    refuseFederated(body);
     const patch: UserPatch = { extra: extrasOf(body) };
     if (body.name !== undefined) patch.name = body.name;
     if (body.domain_id !== undefined) patch.domainId = body.domain_id;
