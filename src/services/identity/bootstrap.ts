@@ -38,8 +38,11 @@ export async function bootstrapIdentity(service: IdentityService, publicUrl: str
     const adminProject = await service.resource.createProject({ name: 'admin', description: 'Bootstrap project for initializing the cloud.', domainId: DEFAULT_DOMAIN_ID });
     const demoProject = await service.resource.createProject({ name: 'demo', description: 'Demo project', domainId: DEFAULT_DOMAIN_ID });
     await service.resource.createProject({ name: 'service', description: 'Project for service users', domainId: DEFAULT_DOMAIN_ID });
-    const adminUser = await service.users.createUser({ name: 'admin', domainId: DEFAULT_DOMAIN_ID, password: adminPassword, defaultProjectId: adminProject.id });
-    const demoUser = await service.users.createUser({ name: 'demo', domainId: DEFAULT_DOMAIN_ID, password: demoPassword, defaultProjectId: demoProject.id });
+    // Two slow password hashes: run them side by side on the thread pool to keep first start short.
+    const [adminUser, demoUser] = await Promise.all([
+      service.users.createUser({ name: 'admin', domainId: DEFAULT_DOMAIN_ID, password: adminPassword, defaultProjectId: adminProject.id }),
+      service.users.createUser({ name: 'demo', domainId: DEFAULT_DOMAIN_ID, password: demoPassword, defaultProjectId: demoProject.id }),
+    ]);
     await service.assignments.grant('UserProject', adminUser.id, adminProject.id, admin.id);
     await service.assignments.grant('UserSystem', adminUser.id, 'system', admin.id);
     await service.assignments.grant('UserDomain', adminUser.id, DEFAULT_DOMAIN_ID, admin.id);

@@ -77,6 +77,7 @@ export class IdentityService {
     // Delegated tokens: trusts and application credentials restrict roles at validation time.
     this.auth.appCreds = this.appCreds;
     this.auth.trusts = this.trusts;
+    this.auth.assignments = this.assignments;
     this.tokens.delegation = {
       trust: (id, now) => this.trusts.forToken(id, now),
       appCred: (id, now) => this.appCreds.forToken(id, now),

@@ -65,6 +65,7 @@ describe('identity: tokens', () => {
     assert.equal(rescoped.status, 201);
     assert.equal(rescoped.json.token.project.name, 'demo');
     assert.equal(rescoped.json.token.audit_ids.length, 2);
+    assert.deepEqual([...rescoped.json.token.methods].sort(), ['password', 'token']);
     assert.equal(rescoped.json.token.expires_at, unscoped.json.token.expires_at);
     const domain = await t.login({ name: 'admin', password: ADMIN_PASSWORD }, { domain: { id: 'default' } });
     assert.equal(domain.status, 201);

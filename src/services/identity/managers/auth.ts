@@ -2,6 +2,7 @@ import { badRequest, CloudError, forbidden, unauthorized } from '../../../common
 import type { User } from '../model/types.js';
 import type { IdentityCore } from './core.js';
 import type { ResourceManager } from './resource.js';
+import type { AssignmentManager } from './assignments.js';
 import { authenticatePassword, type UserManager } from './users.js';
 import type { IssueScope, TokenData, TokenProvider } from './tokens.js';
 
@@ -46,6 +47,8 @@ export interface TrustScoper {
 export class AuthManager {
   appCreds: AppCredAuthenticator | null = null;
   trusts: TrustScoper | null = null;
+  /** Set by IdentityService; used to check the default project still grants a role. */
+  assignments: Pick<AssignmentManager, 'effectiveRoles'> | null = null;
 
   constructor(
     private readonly core: IdentityCore,
@@ -123,7 +126,8 @@ export class AuthManager {
       // Impersonating trusts issue the token as the trustor.
       if (trust.impersonation) userId = trust.trustorUserId;
     }
-    const allMethods = parent ? [...new Set([...parent.methods, ...methods.filter((m) => m !== 'token')])] : methods;
+    // Keystone reports every method in the chain: a password token rescoped by token says both.
+    const allMethods = parent ? [...new Set([...methods, ...parent.methods])] : methods;
     const issued = await this.tokens.issue({
       userId,
       methods: parent ? allMethods : methods,
@@ -206,8 +210,13 @@ export class AuthManager {
     if (!user.defaultProjectId) return { kind: 'unscoped' };
     const row = await this.resource.findProjectRow(user.defaultProjectId);
     if (!row || row.enabled !== 1 || row.is_domain === 1) return { kind: 'unscoped' };
+    // Keystone falls back to an unscoped token when the user holds no role on their default project.
+    if (this.assignments && (await this.assignments.effectiveRoles(userId, { kind: 'project', projectId: row.id })).length === 0) {
+      return { kind: 'unscoped' };
+    }
     return { kind: 'project', projectId: row.id };
   }
+
 }
 
 function parentScope(parent: TokenData): IssueScope {
