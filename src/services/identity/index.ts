@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CatalogRegistration, ServiceDeps, ServiceInstance, ServiceModule } from '../../common/service.js';
 import type { TokenValidator } from '../../common/auth/index.js';
 import { acceptJsonBodies } from '../../common/http/json-body.js';
+import { rejectNulBytes } from '../../common/http/nul-guard.js';
 import { IDENTITY_MIGRATIONS } from './store/migrations/index.js';
 import { IDENTITY_POLICIES } from './policies.js';
 import { IdentityService } from './service.js';
@@ -38,6 +39,7 @@ export async function createIdentity(deps: ServiceDeps): Promise<IdentityInstanc
     async routes(app: FastifyInstance) {
       acceptJsonBodies(app);
       registerIdentityFaults(app);
+      rejectNulBytes(app);
       registerVersionRoutes(app, deps.config);
       for (const register of ROUTE_MODULES) await register(app, api);
     },
