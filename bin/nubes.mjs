@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const compiled = join(root, 'dist', 'cmd', 'nubes.js');
+const compiled = join(root, 'dist', 'nubes.mjs');
 if (existsSync(compiled) && !process.env.NUBES_FROM_SOURCE) {
   const { main } = await import(pathToFileURL(compiled).href);
   await main(process.argv);

@@ -114,7 +114,8 @@ source_t=$(newest src -name '*.ts' ! -name '*.test.ts')
 START_TIMEOUT=${NUBES_CONFORMANCE_START_TIMEOUT:-30}
 FROM_SOURCE=()
 if [[ -z $built ]] || { [[ -n $source_t ]] && awk -v s="$source_t" -v b="$built" 'BEGIN { exit !(s > b) }'; }; then
-  echo "conformance: dist/ is ${built:+older than src/}${built:-missing}: npm run build"
+  if [[ -n $built ]]; then why="older than src/"; else why="missing"; fi
+  echo "conformance: dist/ is $why: npm run build"
   if ! npm run build; then
     # bin/nubes.mjs runs src/ through tsx when asked to; slower to start
     echo "conformance: WARNING: the build failed; running the server from src/ (NUBES_FROM_SOURCE=1)" >&2

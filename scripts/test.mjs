@@ -66,7 +66,7 @@ function findTests(dir) {
 
 /** Runs node --test on files; resolves to {pass, fail, code, counted}. */
 function runNodeTest(label, files, env, timeoutMs, extra) {
-  const tmp = mkdtempSync(join(tmpdir(), 'nubes-test-'));
+  const tmp = mkdtempSync(join(tmpdir(), 'nubes-testrun-'));
   const tapFile = join(tmp, 'report.tap');
   const args = [
     '--import', 'tsx',

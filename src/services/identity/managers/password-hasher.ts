@@ -1,6 +1,6 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { compare as bcryptCompare, hash as bcryptHash } from '@node-rs/bcrypt';
+import bcrypt from 'bcrypt';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
@@ -15,7 +15,7 @@ export class PasswordHasher {
   ) {}
 
   async hash(password: string): Promise<string> {
-    if (this.algorithm === 'bcrypt') return bcryptHash(password, this.rounds);
+    if (this.algorithm === 'bcrypt') return bcrypt.hash(password, this.rounds);
     const salt = randomBytes(16);
     const key = await scrypt(password, salt, 32, { N: 2 ** this.rounds, r: 8, p: 1, maxmem: 256 * 2 ** this.rounds * 8 * 2 });
     return `$scrypt$${this.rounds}$${salt.toString('base64')}$${key.toString('base64')}`;
@@ -30,7 +30,7 @@ export class PasswordHasher {
       return timingSafeEqual(actual, expected);
     }
     try {
-      return await bcryptCompare(password, stored);
+      return await bcrypt.compare(password, stored);
     } catch {
       return false;
     }
