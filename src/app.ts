@@ -11,6 +11,7 @@ import { PolicyEnforcer, loadPolicyOverrides } from './common/policy/index.js';
 import type { AuthContext, TokenValidator } from './common/auth/index.js';
 import { registerRequestId } from './common/http/request-id.js';
 import { registerAccessLog } from './common/http/access-log.js';
+import { useLazyValidators } from './common/http/lazy-validator.js';
 import type { ServiceDeps, ServiceInstance, ServiceModule } from './common/service.js';
 import { SERVICES } from './services.js';
 import { createIdentity, type IdentityInstance } from './services/identity/index.js';
@@ -65,7 +66,10 @@ export async function buildCloud(config: Config, options: CloudOptions = {}): Pr
   for (const module of modules) {
     instances.set(module, module.name === 'identity' ? identity : await module.create(deps));
   }
-  await identity.bootstrap(modules.flatMap((m) => (m.catalog ? [m.catalog] : [])));
+  // Bootstrap hashes or checks the admin password on the thread pool while the routes are built.
+  const bootstrapping = identity.bootstrap(modules.flatMap((m) => (m.catalog ? [m.catalog] : [])));
+  // Awaited below; this only keeps an early failure from counting as an unhandled rejection.
+  bootstrapping.catch(() => undefined);
 
   const app: FastifyInstance = Fastify({
     // pino's Logger is a FastifyBaseLogger; the generic parameters just differ in name.
@@ -83,6 +87,7 @@ export async function buildCloud(config: Config, options: CloudOptions = {}): Pr
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
+  useLazyValidators(app);
   registerRequestId(app);
   if (config.log.access_log) registerAccessLog(app);
 
@@ -97,6 +102,7 @@ export async function buildCloud(config: Config, options: CloudOptions = {}): Pr
 
   const handlers = [...instances.values()].flatMap((i) => i.jobHandlers ?? []);
   const workers = new WorkerPool(jobs, handlers, { concurrency: 2 });
+  await bootstrapping;
   for (const instance of instances.values()) await instance.start?.();
   await app.ready();
   ready = true;

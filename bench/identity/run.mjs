@@ -1,5 +1,6 @@
 // bench/identity: cold start, idle RSS and request rates of Nubes' Keystone, printed as JSON.
-// Usage: node bench/identity/run.mjs [--seconds 5] [--bcrypt-rounds 12] [--runs 3] [--out file.json]
+// Usage: node bench/identity/run.mjs [--seconds 5] [--bcrypt-rounds 12] [--runs 3] [--tests a,b] [--out file.json]
+// --runs 0 skips the cold-start measurement.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -13,6 +14,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 const seconds = Number(args.seconds ?? 5);
 const rounds = Number(args['bcrypt-rounds'] ?? 12);
 const coldRuns = Number(args.runs ?? 3);
+const only = args.tests ? new Set(args.tests.split(',')) : null;
 const password = 'bench-admin-pw';
 
 const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
@@ -75,6 +77,7 @@ const tests = {
 };
 result.rates = [];
 for (const [name, make] of Object.entries(tests)) {
+  if (only && !only.has(name)) continue;
   for (const concurrency of [1, 16]) {
     // bcrypt-bound password issue: keep it short so the run stays bounded.
     const secs = name === 'token-password' ? Math.min(seconds, 5) : seconds;

@@ -40,6 +40,7 @@ export class Database {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    cachePreparedStatements(sqlite);
     return new Database('sqlite', new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) }));
   }
 
@@ -76,6 +77,27 @@ export class Database {
   async close(): Promise<void> {
     await this.kysely.destroy();
   }
+}
+
+/**
+ * Kysely prepares every query afresh; compiling SQL in SQLite costs more than running these
+ * small queries. Statements are reusable and the driver runs one query at a time per
+ * connection, so identical SQL text can share one prepared statement.
+ */
+function cachePreparedStatements(sqlite: SqliteDatabase.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const cached = (source: string): SqliteDatabase.Statement => {
+    let statement = cache.get(source);
+    if (!statement) {
+      statement = prepare(source);
+      // Bounded: ad-hoc SQL (e.g. IN lists of varying length) must not grow it forever.
+      if (cache.size >= 1000) cache.clear();
+      cache.set(source, statement);
+    }
+    return statement;
+  };
+  Object.assign(sqlite, { prepare: cached });
 }
 
 /** Keystone-style booleans are stored as 0/1 integers on both engines so that rows read the same. */

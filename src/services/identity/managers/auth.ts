@@ -2,6 +2,7 @@ import { badRequest, CloudError, forbidden, unauthorized } from '../../../common
 import type { User } from '../model/types.js';
 import type { IdentityCore } from './core.js';
 import type { ResourceManager } from './resource.js';
+import type { ProjectRow } from '../store/tables.js';
 import type { AssignmentManager } from './assignments.js';
 import { authenticatePassword, type UserManager } from './users.js';
 import type { IssueScope, TokenData, TokenProvider } from './tokens.js';
@@ -176,14 +177,16 @@ export class AuthManager {
     if (kinds !== 1) throw badRequest('Specify exactly one of project, domain, system or trust scope.');
     if (ref.project) {
       let projectId: string | undefined = ref.project.id;
+      let row: ProjectRow | undefined;
       if (!projectId) {
         if (!ref.project.name || !ref.project.domain) throw badRequest('Expecting to find domain in project.');
         const domainId = await this.resolveDomainId(ref.project.domain, false);
-        const project = domainId ? await this.resource.findProjectByName(ref.project.name, domainId) : undefined;
-        if (!project) throw unauthorized();
-        projectId = project.id;
+        row = domainId ? await this.resource.findProjectRowByName(ref.project.name, domainId) : undefined;
+        if (!row) throw unauthorized();
+        projectId = row.id;
+      } else {
+        row = await this.resource.findProjectRow(projectId);
       }
-      const row = await this.resource.findProjectRow(projectId);
       if (!row || row.is_domain === 1) throw unauthorized(`Could not find project: ${projectId}.`);
       if (row.enabled !== 1) throw unauthorized(`Project is disabled: ${projectId}.`);
       return { kind: 'project', projectId };

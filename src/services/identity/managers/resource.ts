@@ -160,14 +160,18 @@ export class ResourceManager {
     return row ? domainFromProject(projectFromRow(row)) : undefined;
   }
 
-  async findProjectByName(name: string, domainId: string): Promise<Project | undefined> {
-    const row = await this.core.db
+  async findProjectRowByName(name: string, domainId: string): Promise<ProjectRow | undefined> {
+    return this.core.db
       .selectFrom('identity_projects')
       .selectAll()
       .where('domain_id', '=', domainId)
       .where('name', '=', name)
       .where('is_domain', '=', 0)
       .executeTakeFirst();
+  }
+
+  async findProjectByName(name: string, domainId: string): Promise<Project | undefined> {
+    const row = await this.findProjectRowByName(name, domainId);
     return row ? projectFromRow(row, await this.tagsOf(row.id)) : undefined;
   }
 

@@ -3,8 +3,8 @@ import type { AuthContext, TokenValidator } from '../../../common/auth/index.js'
 import { FernetTokenFormatter, InvalidTokenError, newAuditId, type TokenPayload, type TokenScope } from '../token/index.js';
 import type { Domain, Project, Role, User } from '../model/types.js';
 import type { IdentityCore } from './core.js';
-import type { ResourceManager } from './resource.js';
-import type { UserManager } from './users.js';
+import { domainFromProject, projectFromRow, type ResourceManager } from './resource.js';
+import { userFromRow, type UserManager } from './users.js';
 import type { AssignmentManager } from './assignments.js';
 import type { RevocationManager } from './revocations.js';
 
@@ -149,9 +149,10 @@ export class TokenProvider implements TokenValidator {
   /** Loads the entities a payload names and checks they still allow the token. */
   private async materialize(token: string, payload: TokenPayload, fresh: boolean): Promise<TokenData> {
     const invalid = () => (fresh ? unauthorized() : notFound('Failed to validate token'));
+    // Every query here runs on each token issue and uncached validation: load each row once.
     const userRow = await this.users.findRow(payload.userId);
     if (!userRow || userRow.enabled !== 1) throw invalid();
-    const user = await this.users.getUser(payload.userId);
+    const user = userFromRow(userRow, (await this.users.currentPassword(payload.userId))?.expires_at ?? null);
     const userDomain = await this.resource.findProjectRow(user.domainId);
     if (!userDomain || userDomain.enabled !== 1) throw invalid();
 
@@ -190,10 +191,10 @@ export class TokenProvider implements TokenValidator {
       const row = projectId ? await this.resource.findProjectRow(projectId) : undefined;
       if (projectId) {
         if (!row || row.enabled !== 1 || row.is_domain === 1) throw invalid();
-        const domainRow = await this.resource.findProjectRow(row.domain_id);
+        const domainRow = row.domain_id === userDomain.id ? userDomain : await this.resource.findProjectRow(row.domain_id);
         if (!domainRow || domainRow.enabled !== 1) throw invalid();
-        const project = await this.resource.getProject(projectId);
-        data.project = { ...project, domainName: domainRow.name };
+        // Tokens don't show tags, so the row is enough.
+        data.project = { ...projectFromRow(row), domainName: domainRow.name };
         const held = await this.assignments.effectiveRoles(roleUserId, { kind: 'project', projectId });
         data.roles = roleIds ? held.filter((r) => (roleIds as string[]).includes(r.id)) : held;
         if (data.roles.length === 0) throw invalid();
@@ -201,7 +202,7 @@ export class TokenProvider implements TokenValidator {
     } else if (scope.kind === 'domain') {
       const row = await this.resource.findProjectRow(scope.domainId);
       if (!row || row.enabled !== 1 || row.is_domain !== 1) throw invalid();
-      data.domain = await this.resource.getDomain(scope.domainId);
+      data.domain = domainFromProject(projectFromRow(row));
       data.roles = await this.assignments.effectiveRoles(payload.userId, { kind: 'domain', domainId: scope.domainId });
       if (data.roles.length === 0) throw invalid();
     } else if (scope.kind === 'system') {
