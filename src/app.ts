@@ -28,6 +28,8 @@ export interface Cloud {
   config: Config;
   db: Database;
   identity: IdentityInstance;
+  /** The notification bus (oslo-style event types such as identity.user.created). */
+  events: EventBus;
   workers: WorkerPool;
   /** Every route the app serves (method + URL pattern), for docs and the fuzz test. */
   routes: readonly { method: string; url: string }[];
@@ -113,6 +115,7 @@ export async function buildCloud(config: Config, options: CloudOptions = {}): Pr
     config,
     db,
     identity,
+    events,
     workers,
     routes,
     startWorkers: () => workers.start(),

@@ -4,12 +4,14 @@ import http from 'node:http';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-export function request(url, { method = 'GET', headers = {}, body } = {}) {
+// keepAlive: false opens a connection per request (for servers such as uWSGI's http-socket that
+// close idle keep-alive sockets and so reset pooled ones).
+export function request(url, { method = 'GET', headers = {}, body, keepAlive = true } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent, headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) } },
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: keepAlive ? agent : false, headers: { ...headers, ...(keepAlive ? {} : { connection: 'close' }), ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) } },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));

@@ -28,11 +28,21 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the real `nubes start` on a free loopback port with a temp data dir; stops it by PID. */
-export async function startServer(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<RunningServer> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'nubes-e2e-'));
-  const adminPassword = 'e2e-admin-pw';
-  const args = ['bin/nubes.mjs', 'start', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`, '--admin-password', adminPassword, '--log-level', 'warn', ...extraArgs];
+export interface ServerOptions {
+  /** Reuse a data dir (restart tests); it is then left in place by stop(). */
+  dataDir?: string;
+  /** null: let the server generate (or keep) its own admin password. */
+  adminPassword?: string | null;
+  port?: number;
+}
+
+export async function startServer(extraArgs: string[] = [], env: Record<string, string> = {}, options: ServerOptions = {}): Promise<RunningServer> {
+  const port = options.port ?? (await freePort());
+  const ownDir = !options.dataDir;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'nubes-e2e-'));
+  const adminPassword = options.adminPassword === undefined ? 'e2e-admin-pw' : options.adminPassword;
+  const passwordArgs = adminPassword === null ? [] : ['--admin-password', adminPassword];
+  const args = ['bin/nubes.mjs', 'start', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`, ...passwordArgs, '--log-level', 'warn', ...extraArgs];
   if (process.env.NUBES_TEST_DB) args.push('--db', process.env.NUBES_TEST_DB);
   const child = spawn(process.execPath, args, { env: { ...process.env, NUBES_FROM_SOURCE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -58,7 +68,7 @@ export async function startServer(extraArgs: string[] = [], env: Record<string, 
     url,
     authUrl: `${url}/identity/v3`,
     dataDir,
-    adminPassword,
+    adminPassword: adminPassword ?? '',
     pid: child.pid as number,
     process: child,
     output: () => out,
@@ -69,7 +79,7 @@ export async function startServer(extraArgs: string[] = [], env: Record<string, 
         await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
         if (child.exitCode === null) process.kill(child.pid as number, 'SIGKILL');
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
