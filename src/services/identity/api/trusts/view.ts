@@ -1,22 +1,14 @@
 import type { Role } from '../../model/types.js';
 import type { Trust } from '../../managers/trusts.js';
+import { renderRole } from '../roles/view.js';
 
 /** Keystone prints trust expiry with utils.isotime(subsecond=True): microseconds zeroed, 'Z' suffix. */
 function trustExpiry(stored: string | null): string | null {
   return stored ? stored.replace(/\.\d+Z$/, '.000000Z') : null;
 }
 
-export function renderTrustRole(v3Url: string, role: Role): Record<string, unknown> {
-  return {
-    ...role.extra,
-    id: role.id,
-    name: role.name,
-    domain_id: role.domainId,
-    description: role.description,
-    options: role.options,
-    links: { self: `${v3Url}/roles/${role.id}` },
-  };
-}
+/** Trust roles render exactly as roles do. */
+export const renderTrustRole = renderRole;
 
 /** A trust; `roles` is given for single-trust responses (lists leave roles out, as Keystone does). */
 export function renderTrust(v3Url: string, trust: Trust, roles?: Role[]): Record<string, unknown> {
