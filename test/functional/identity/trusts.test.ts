@@ -107,6 +107,23 @@ describe('identity: trusts', () => {
     assert.equal((await t.request('GET', `${TRUSTS}/${trust.id}`)).status, 401);
   });
 
+  it('revoking the trustee reaches impersonating trust tokens issued as the trustor', async () => {
+    const { f, trustorToken, trusteeToken } = await setup();
+    const created = await t.request('POST', TRUSTS, { token: trustorToken, body: trustBody(f) });
+    assert.equal(created.status, 201);
+    const scoped = await t.request('POST', '/identity/v3/auth/tokens', { body: trustAuth(trusteeToken, created.json.trust.id) });
+    assert.equal(scoped.status, 201);
+    assert.equal(scoped.json.token.user.id, f.trustorId, 'impersonation issues the token as the trustor');
+    const trustToken = String(scoped.headers['x-subject-token']);
+    const admin = await t.adminToken();
+    const check = () => t.request('GET', '/identity/v3/auth/tokens', { token: admin, headers: { 'x-subject-token': trustToken } });
+    assert.equal((await check()).status, 200);
+    // Keystone's revocation events have second precision: step past the issue second.
+    await new Promise((r) => setTimeout(r, 1100));
+    await t.cloud.identity.service.revocations.revoke({ user_id: f.trusteeId });
+    assert.equal((await check()).status, 404);
+  });
+
   it('prints expires_at with zeroed microseconds and rejects bad dates', async () => {
     const { f, trustorToken } = await setup();
     const soon = new Date(Date.now() + 3600_000);

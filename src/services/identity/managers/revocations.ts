@@ -12,6 +12,8 @@ export interface RevocableToken {
   trustId?: string;
   appCredId?: string;
   trustorId?: string;
+  /** An impersonating trust token names the trustor as its user; the trustee's revocations must reach it too. */
+  trusteeId?: string;
   auditIds: string[];
   issuedAt: Date;
 }
@@ -68,7 +70,7 @@ export class RevocationManager {
 function matches(event: RevocationRow, token: RevocableToken): boolean {
   // Fernet tokens carry whole seconds: a token issued in the same second as the event counts as before it (Keystone does the same).
   if (Math.floor(token.issuedAt.getTime() / 1000) * 1000 > parseIso(event.issued_before).getTime()) return false;
-  if (event.user_id && event.user_id !== token.userId && event.user_id !== token.trustorId) return false;
+  if (event.user_id && event.user_id !== token.userId && event.user_id !== token.trustorId && event.user_id !== token.trusteeId) return false;
   if (event.project_id && event.project_id !== token.projectId) return false;
   if (event.domain_id && !token.domainIds.includes(event.domain_id)) return false;
   if (event.trust_id && event.trust_id !== token.trustId) return false;

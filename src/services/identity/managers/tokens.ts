@@ -219,6 +219,7 @@ export class TokenProvider implements TokenValidator {
       domainIds: [data.domain?.id, data.user.domainId, data.project?.domainId].filter((d): d is string => Boolean(d)),
       trustId: data.trust?.id,
       trustorId: data.trust?.trustorUserId,
+      trusteeId: data.trust?.trusteeUserId,
       appCredId: data.appCred?.id,
       auditIds: payload.auditIds,
       issuedAt: payload.issuedAt,
