@@ -8,7 +8,7 @@ import { requestId } from './common/ids.js';
 import { InMemoryEventBus, type EventBus } from './common/events/index.js';
 import { JobQueue, WorkerPool } from './common/jobs/index.js';
 import { PolicyEnforcer, loadPolicyOverrides } from './common/policy/index.js';
-import type { AuthContext, TokenValidator } from './common/auth/index.js';
+import type { AuthContext, Ec2Secret, Ec2SecretResolver, TokenValidator } from './common/auth/index.js';
 import { registerRequestId } from './common/http/request-id.js';
 import { registerAccessLog } from './common/http/access-log.js';
 import { useLazyValidators } from './common/http/lazy-validator.js';
@@ -60,10 +60,12 @@ export async function buildCloud(config: Config, options: CloudOptions = {}): Pr
 
   const events: EventBus = new InMemoryEventBus({ onError: (err: unknown, n: { event_type: string }) => log.warn({ err, event: n.event_type }, 'event handler failed') });
   const tokens = new DeferredTokenValidator();
-  const deps: ServiceDeps = { config, db, log, clock, events, jobs, policy, tokens };
+  const ec2 = new DeferredEc2Resolver();
+  const deps: ServiceDeps = { config, db, log, clock, events, jobs, policy, tokens, ec2 };
 
   const identity = await createIdentity(deps);
   tokens.target = identity.tokens;
+  ec2.target = identity.ec2;
   const instances = new Map<ServiceModule, ServiceInstance>();
   for (const module of modules) {
     instances.set(module, module.name === 'identity' ? identity : await module.create(deps));
@@ -136,5 +138,13 @@ class DeferredTokenValidator implements TokenValidator {
   validate(token: string, opts?: { allowExpired?: boolean }): Promise<AuthContext> {
     if (!this.target) throw new Error('token validator used before identity was created');
     return this.target.validate(token, opts);
+  }
+}
+
+class DeferredEc2Resolver implements Ec2SecretResolver {
+  target: Ec2SecretResolver | null = null;
+  ec2Secret(access: string): Promise<Ec2Secret | null> {
+    if (!this.target) throw new Error('EC2 credential resolver used before identity was created');
+    return this.target.ec2Secret(access);
   }
 }

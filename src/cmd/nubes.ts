@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, redactConfig, type Config } from '../common/config/index.js';
 import { start } from './start.js';
 import { manageFernetRotate } from './manage.js';
+import { registerRingCommands } from './ring.js';
 
 interface CommonFlags {
   config?: string;
@@ -54,6 +55,7 @@ export async function main(argv: string[]): Promise<void> {
   withCommonFlags(manage.command('config').description('print the effective configuration (secrets masked)')).action((flags: CommonFlags) => {
     process.stdout.write(`${JSON.stringify(redactConfig(configFrom(flags)), null, 2)}\n`);
   });
+  registerRingCommands(program, withCommonFlags, configFrom);
   try {
     await program.parseAsync(argv);
   } catch (err) {

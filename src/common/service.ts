@@ -7,7 +7,7 @@ import type { Clock } from './clock.js';
 import type { EventBus } from './events/index.js';
 import type { JobHandler, JobQueue } from './jobs/index.js';
 import type { PolicyEnforcer, RuleDefault } from './policy/index.js';
-import type { TokenValidator } from './auth/index.js';
+import type { Ec2SecretResolver, TokenValidator } from './auth/index.js';
 
 /** What every service is handed; nothing else is global. */
 export interface ServiceDeps {
@@ -20,6 +20,8 @@ export interface ServiceDeps {
   policy: PolicyEnforcer;
   /** Validates tokens as if Keystone were remote (in-process here). */
   tokens: TokenValidator;
+  /** EC2 credential secrets for the S3 API (in-process s3token); set by buildCloud. */
+  ec2?: Ec2SecretResolver;
 }
 
 /** A catalog entry the identity bootstrap registers for the service. */

@@ -27,6 +27,23 @@ export interface AuthContext {
   appCredId?: string;
 }
 
+/**
+ * An EC2/S3 credential resolved for an in-process S3 API (what Keystone's s3token middleware
+ * fetches with secret caching): the secret to check signatures with, and who the key acts as.
+ */
+export interface Ec2Secret {
+  userId: string;
+  projectId: string;
+  /** Role names the user has on the project (implied roles expanded). */
+  roles: string[];
+  secret: string;
+}
+
+export interface Ec2SecretResolver {
+  /** null when the key is unknown, or its user, project or domain is disabled, or the user has no role there. */
+  ec2Secret(access: string): Promise<Ec2Secret | null>;
+}
+
 export interface TokenValidator {
   /** Resolves the context for a token or throws CloudError('unauthorized'). */
   validate(token: string, opts?: { allowExpired?: boolean }): Promise<AuthContext>;

@@ -1,5 +1,7 @@
 import { opt, type Schema, type SchemaValues } from './options.js';
 import { IDENTITY_OPTIONS } from '../../services/identity/config.js';
+import { OBJECT_STORE_OPTIONS } from '../../services/object-store/config.js';
+import { IMAGE_OPTIONS } from '../../services/image/config.js';
 
 /**
  * Every option Nubes reads. Sections map to `nubes.yaml` top-level keys and to
@@ -32,6 +34,8 @@ export const CONFIG_SCHEMA = {
     max_attempts: opt.integer(5, 'Attempts before a job is marked failed.', { min: 1 }),
   },
   identity: IDENTITY_OPTIONS,
+  object_store: OBJECT_STORE_OPTIONS,
+  image: IMAGE_OPTIONS,
 } as const satisfies Schema;
 
 export type Config = SchemaValues<typeof CONFIG_SCHEMA>;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CatalogRegistration, ServiceDeps, ServiceInstance, ServiceModule } from '../../common/service.js';
-import type { TokenValidator } from '../../common/auth/index.js';
+import type { Ec2SecretResolver, TokenValidator } from '../../common/auth/index.js';
 import { acceptJsonBodies } from '../../common/http/json-body.js';
 import { rejectNulBytes } from '../../common/http/nul-guard.js';
 import { IDENTITY_MIGRATIONS } from './store/migrations/index.js';
@@ -15,6 +15,8 @@ import { ROUTE_MODULES } from './api/routes.js';
 export interface IdentityInstance extends ServiceInstance {
   service: IdentityService;
   tokens: TokenValidator;
+  /** EC2 secrets for the object store's S3 API (Keystone's s3token, in-process). */
+  ec2: Ec2SecretResolver;
   bootstrap(catalog: CatalogRegistration[]): Promise<BootstrapResult>;
   bootstrapResult: BootstrapResult | null;
 }
@@ -31,6 +33,7 @@ export async function createIdentity(deps: ServiceDeps): Promise<IdentityInstanc
   const instance: IdentityInstance = {
     service,
     tokens: service.tokens,
+    ec2: { ec2Secret: (access) => service.credentials.ec2SecretFor(access) },
     bootstrapResult: null,
     async bootstrap(catalog) {
       instance.bootstrapResult = await bootstrapIdentity(service, publicBaseUrl(deps), catalog);

@@ -324,6 +324,22 @@ export class CredentialManager {
     return this.identityFor(credential, request.access);
   }
 
+  /**
+   * The secret and identity behind an access key, for an S3 API that checks signatures itself
+   * (s3token's secret cache, in-process). null wherever verifyS3Signature would answer 401.
+   */
+  async ec2SecretFor(access: string): Promise<{ secret: string; userId: string; projectId: string; roles: string[] } | null> {
+    if (typeof access !== 'string' || !access) return null;
+    try {
+      const { credential, secret } = await this.secretFor(access);
+      const identity = await this.identityFor(credential, access);
+      return { secret, userId: identity.userId, projectId: identity.projectId, roles: identity.roles.map((r) => r.name) };
+    } catch (err) {
+      if (err instanceof CloudError && err.kind === 'unauthorized') return null;
+      throw err;
+    }
+  }
+
   private async secretFor(access: string): Promise<{ credential: Credential; secret: string }> {
     const credential = await this.find(ec2CredentialId(access));
     if (!credential || credential.type !== EC2) throw unauthorized('EC2 access key not found.');

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServiceDeps, ServiceInstance, ServiceModule } from '../../common/service.js';
+import { acceptJsonBodies } from '../../common/http/json-body.js';
+import { rejectNulBytes } from '../../common/http/nul-guard.js';
+import { IMAGE_MIGRATIONS } from './store/migrations/index.js';
+import { IMAGE_POLICIES } from './policies.js';
+import { ImageService } from './service.js';
+import { registerImageFaults } from './api/faults.js';
+import { registerVersionRoutes } from './api/versions.js';
+import { ImageApi } from './api/context.js';
+import { imageRoutes } from './api/images/routes.js';
+import { memberRoutes } from './api/members/routes.js';
+import { schemaRoutes } from './api/schemas/routes.js';
+
+export interface ImageInstance extends ServiceInstance {
+  service: ImageService;
+}
+
+export async function createImage(deps: ServiceDeps): Promise<ImageInstance> {
+  const service = new ImageService(deps);
+  const api = new ImageApi(service, deps.tokens, deps.policy);
+  return {
+    service,
+    jobHandlers: service.jobHandlers(),
+    async routes(app: FastifyInstance) {
+      acceptJsonBodies(app);
+      // Image data is streamed to the store as it arrives, never parsed or buffered.
+      app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+      registerImageFaults(app);
+      rejectNulBytes(app);
+      registerVersionRoutes(app, deps.config);
+      await imageRoutes(app, api);
+      await memberRoutes(app, api);
+      await schemaRoutes(app, api);
+    },
+    async start() {
+      // Only a process that owns the data alone (embedded SQLite) may reap; with PostgreSQL
+      // other processes may be mid-upload.
+      if (deps.db.engine === 'sqlite') await service.reconcile();
+    },
+  };
+}
+
+export const IMAGE_SERVICE: ServiceModule = {
+  name: 'image',
+  prefix: '/image',
+  catalog: { type: 'image', name: 'glance', description: 'OpenStack Image', path: '/image' },
+  migrations: IMAGE_MIGRATIONS,
+  policies: IMAGE_POLICIES,
+  create: createImage,
+};

@@ -1,0 +1,108 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import { StoreObjectMissing, type ByteRange, type ImageStore } from './types.js';
+
+const SAFE_KEY = /^[A-Za-z0-9._-]{1,200}$/;
+
+/**
+ * glance_store's filesystem driver: one file per image under `root`. A put writes a temporary
+ * file in `root/.tmp`, fsyncs it, renames it into place and fsyncs the directory, so a crash
+ * leaves either the old object, the new one, or a temporary file that cleanupPartial() removes.
+ */
+export class FilesystemImageStore implements ImageStore {
+  readonly name = 'file';
+  private readonly tmp: string;
+
+  constructor(private readonly root: string) {
+    this.tmp = join(root, '.tmp');
+  }
+
+  private path(key: string): string {
+    if (!SAFE_KEY.test(key) || key.startsWith('.')) throw new Error(`invalid store key ${JSON.stringify(key)}`);
+    return join(this.root, key);
+  }
+
+  async put(key: string, data: Readable, signal?: AbortSignal): Promise<{ size: number }> {
+    const target = this.path(key);
+    await mkdir(this.tmp, { recursive: true });
+    const temp = join(this.tmp, `${key}.${randomUUID()}`);
+    let size = 0;
+    try {
+      const out = createWriteStream(temp, { flags: 'wx' });
+      data.on('data', (chunk: Buffer) => { size += chunk.length; });
+      await pipeline(data, out, signal ? { signal } : {});
+      const fh = await open(temp, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(temp, target);
+      await syncDir(this.root);
+      return { size };
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const file = this.path(key);
+    // Open first so a missing object is a rejected promise, not a stream error after headers went out.
+    const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new StoreObjectMissing(`no object ${key}`);
+      throw err;
+    });
+    return fh.createReadStream({ autoClose: true, ...(range ? { start: range.start, end: range.end } : {}) });
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const st = await stat(this.path(key));
+      return { size: st.size };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async list(): Promise<string[]> {
+    try {
+      const entries = await readdir(this.root, { withFileTypes: true });
+      return entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  async cleanupPartial(): Promise<number> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.tmp);
+    } catch {
+      return 0;
+    }
+    for (const name of entries) await rm(join(this.tmp, name), { force: true });
+    return entries.length;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic there.
+  } finally {
+    await fh.close();
+  }
+}

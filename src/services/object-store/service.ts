@@ -1,0 +1,42 @@
+import type { ServiceDeps } from '../../common/service.js';
+import type { Clock } from '../../common/clock.js';
+import type { TokenValidator } from '../../common/auth/index.js';
+import type { Config } from '../../common/config/index.js';
+import type { StorageCluster } from './storage/types.js';
+import { MemoryCluster } from './storage/memory.js';
+import { newTimestamp } from './storage/timestamp.js';
+
+/** The Swift proxy's state: the cluster it fronts, its constraints and the token validator. */
+export class ObjectStoreService {
+  readonly config: Config['object_store'];
+  readonly tokens: TokenValidator;
+  readonly clock: Clock;
+
+  constructor(
+    deps: Pick<ServiceDeps, 'config' | 'clock' | 'tokens'>,
+    readonly cluster: StorageCluster,
+  ) {
+    this.config = deps.config.object_store;
+    this.tokens = deps.tokens;
+    this.clock = deps.clock;
+  }
+
+  /** A strictly increasing X-Timestamp for the next write. */
+  timestamp(): string {
+    return newTimestamp(this.clock.now());
+  }
+
+  now(): Date {
+    return this.clock.now();
+  }
+}
+
+/** Picks the cluster the config asks for. */
+export async function createCluster(deps: Pick<ServiceDeps, 'config' | 'clock'>): Promise<StorageCluster> {
+  if (deps.config.object_store.backend === 'local') {
+    // Rings + devices under <data_dir>/object-store, with replicator/auditor/updater/expirer.
+    const { openConfiguredLocalCluster } = await import('./storage/local/from-config.js');
+    return openConfiguredLocalCluster(deps.config, deps.clock);
+  }
+  return new MemoryCluster({ clock: deps.clock });
+}
