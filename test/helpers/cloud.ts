@@ -57,8 +57,22 @@ export async function startTestCloud(options: { set?: Record<string, unknown>; c
     dropDatabase = async () => {
       const c = new pg.Client({ connectionString: pgUrl });
       await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      try {
+        // A plain DROP cancels autovacuum itself; WITH (FORCE) would need rights over the
+        // autovacuum worker's role, which a CI role doesn't have. Retry while the pool's last
+        // connections finish closing.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name}`);
+            break;
+          } catch (err) {
+            if (attempt >= 20) throw err;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+      } finally {
+        await c.end();
+      }
     };
   }
   const config = loadConfig({
@@ -118,9 +132,12 @@ export async function startTestCloud(options: { set?: Record<string, unknown>; c
       return cachedAdmin;
     },
     async close() {
-      await cloud.close();
-      if (dropDatabase) await dropDatabase();
-      rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await cloud.close();
+        if (dropDatabase) await dropDatabase();
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }
