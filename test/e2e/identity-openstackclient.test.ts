@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { openstack, startServer, type RunningServer } from '../helpers/server.js';
+import { openstack, startServer, type RunningServer, adminEnv } from '../helpers/server.js';
 
 /** Drives a real `nubes start` with Debian's python3-openstackclient, as a user would. */
 describe('e2e: identity with python3-openstackclient', () => {
@@ -17,16 +17,7 @@ describe('e2e: identity with python3-openstackclient', () => {
   before(async () => {
     assert.ok(existsSync('/usr/bin/openstack'), 'python3-openstackclient must be installed (.ci/run installs it)');
     server = await startServer();
-    admin = {
-      OS_AUTH_URL: server.authUrl,
-      OS_USERNAME: 'admin',
-      OS_PASSWORD: server.adminPassword,
-      OS_PROJECT_NAME: 'admin',
-      OS_USER_DOMAIN_NAME: 'Default',
-      OS_PROJECT_DOMAIN_NAME: 'Default',
-      OS_IDENTITY_API_VERSION: '3',
-      OS_REGION_NAME: 'RegionOne',
-    };
+    admin = adminEnv(server);
   });
   after(async () => {
     await server?.stop();

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openstack, startServer, type RunningServer } from '../helpers/server.js';
+import { openstack, startServer, type RunningServer, adminEnv } from '../helpers/server.js';
 
 const md5File = (path: string) =>
   new Promise<string>((resolve, reject) => {
@@ -33,16 +33,7 @@ describe('e2e: image with python3-openstackclient', () => {
     writeSync(fd, randomBytes(1 << 20), 0, 1 << 20, 199 * (1 << 20));
     closeSync(fd);
     server = await startServer();
-    admin = {
-      OS_AUTH_URL: server.authUrl,
-      OS_USERNAME: 'admin',
-      OS_PASSWORD: server.adminPassword,
-      OS_PROJECT_NAME: 'admin',
-      OS_USER_DOMAIN_NAME: 'Default',
-      OS_PROJECT_DOMAIN_NAME: 'Default',
-      OS_IDENTITY_API_VERSION: '3',
-      OS_REGION_NAME: 'RegionOne',
-    };
+    admin = adminEnv(server);
   });
   after(async () => {
     await server?.stop();

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { openstack, startServer, type RunningServer } from '../helpers/server.js';
+import { openstack, startServer, type RunningServer, adminEnv } from '../helpers/server.js';
 
 /**
  * Drives the S3 API of a real `nubes start` with Debian's python3-boto3: EC2 credentials from
@@ -71,15 +71,7 @@ describe('e2e: S3 API with python3-boto3', () => {
   before(async () => {
     assert.ok(existsSync('/usr/bin/openstack'), 'python3-openstackclient must be installed');
     server = await startServer();
-    env = {
-      OS_AUTH_URL: server.authUrl,
-      OS_USERNAME: 'admin',
-      OS_PASSWORD: server.adminPassword,
-      OS_PROJECT_NAME: 'admin',
-      OS_USER_DOMAIN_NAME: 'Default',
-      OS_PROJECT_DOMAIN_NAME: 'Default',
-      OS_IDENTITY_API_VERSION: '3',
-    };
+    env = adminEnv(server);
   });
   after(async () => {
     await server?.stop();

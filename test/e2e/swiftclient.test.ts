@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { startServer, type RunningServer, adminEnv } from '../helpers/server.js';
 
 /** Drives a real `nubes start` with Debian's python3-swiftclient (/usr/bin/swift). */
 describe('e2e: object storage with python3-swiftclient', () => {
@@ -22,17 +22,7 @@ describe('e2e: object storage with python3-swiftclient', () => {
     assert.ok(existsSync('/usr/bin/swift'), 'python3-swiftclient must be installed');
     server = await startServer();
     work = mkdtempSync(join(tmpdir(), 'nubes-swift-'));
-    env = {
-      OS_AUTH_URL: server.authUrl,
-      OS_USERNAME: 'admin',
-      OS_PASSWORD: server.adminPassword,
-      OS_PROJECT_NAME: 'admin',
-      OS_USER_DOMAIN_NAME: 'Default',
-      OS_PROJECT_DOMAIN_NAME: 'Default',
-      OS_IDENTITY_API_VERSION: '3',
-      OS_AUTH_VERSION: '3',
-      OS_REGION_NAME: 'RegionOne',
-    };
+    env = { ...adminEnv(server), OS_AUTH_VERSION: '3' };
   });
   after(async () => {
     await server?.stop();

@@ -95,3 +95,17 @@ export function openstack(args: string[], env: Record<string, string>): CliResul
   const res = spawnSync('/usr/bin/openstack', args, { env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env }, encoding: 'utf8', timeout: 60_000 });
   return { status: res.status ?? -1, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
 }
+
+/** The OS_* environment of the bootstrap admin in project admin, for Debian's CLIs. */
+export function adminEnv(server: RunningServer): Record<string, string> {
+  return {
+    OS_AUTH_URL: server.authUrl,
+    OS_USERNAME: 'admin',
+    OS_PASSWORD: server.adminPassword,
+    OS_PROJECT_NAME: 'admin',
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+    OS_IDENTITY_API_VERSION: '3',
+    OS_REGION_NAME: 'RegionOne',
+  };
+}
