@@ -3,11 +3,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+import { loadBundle } from './load-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const compiled = join(root, 'dist', 'nubes.mjs');
+const compiled = join(root, 'dist', 'nubes.cjs');
 if (existsSync(compiled) && !process.env.NUBES_FROM_SOURCE) {
-  const { main } = await import(pathToFileURL(compiled).href);
+  // A long-running server is worth caching compiled code for; one-shot commands are not.
+  const { main } = loadBundle(compiled, { keepCodeCache: process.argv[2] === 'start' });
   await main(process.argv);
 } else {
   const { register } = await import('tsx/esm/api');

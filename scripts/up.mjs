@@ -95,7 +95,8 @@ function ensureNodeModules() {
     return;
   }
   log('node_modules matches package-lock.json; skipping npm ci');
-  const built = newestMtime(join(ROOT, 'dist'));
+  // Only the bundle counts: the code cache beside it is rewritten at run time.
+  const built = newestMtime(join(ROOT, 'dist'), (n) => n === 'nubes.cjs');
   const source = newestMtime(join(ROOT, 'src'), (n) => n.endsWith('.ts') && !n.endsWith('.test.ts'));
   if (source > 0 && built < source) {
     log(built === 0 ? 'dist/ is missing: building' : 'src/ changed since the last build: building');

@@ -1,3 +1,4 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -48,10 +49,14 @@ export async function bootstrapIdentity(service: IdentityService, publicUrl: str
     await service.assignments.grant('UserDomain', adminUser.id, DEFAULT_DOMAIN_ID, admin.id);
     await service.assignments.grant('UserProject', demoUser.id, demoProject.id, member.id);
     await service.catalog.ensureRegion(config.server.region);
+    await rememberVerifiedPassword(service, dataDir, adminUser.id, adminPassword);
   } else if (config.identity.admin_password) {
     // An explicit admin password on a later start resets it, as `keystone-manage bootstrap` does.
     const admin = await service.users.findByName('admin', DEFAULT_DOMAIN_ID);
-    if (admin && !(await service.users.verifyPassword(admin.id, adminPassword))) await service.users.setPasswordForBootstrap(admin.id, adminPassword);
+    if (admin && !(await knownToMatch(service, dataDir, admin.id, adminPassword))) {
+      if (!(await service.users.verifyPassword(admin.id, adminPassword))) await service.users.setPasswordForBootstrap(admin.id, adminPassword);
+      await rememberVerifiedPassword(service, dataDir, admin.id, adminPassword);
+    }
   }
 
   const services = await service.core.db.selectFrom('identity_services').select(['id', 'type']).execute();
@@ -63,6 +68,48 @@ export async function bootstrapIdentity(service: IdentityService, publicUrl: str
     }
   }
   return { adminPassword, demoPassword, created };
+}
+
+/**
+ * Checking an explicit --admin-password against its bcrypt hash costs ~0.2 s of every start.
+ * This file remembers which stored hash the configured password was last verified against, as a
+ * salted SHA-256; it reveals nothing new, since clouds.yaml beside it holds the password itself.
+ */
+const VERIFIED_MARKER = 'admin-password.verified';
+
+interface VerifiedMarker {
+  passwordHash: string;
+  salt: string;
+  fingerprint: string;
+}
+
+function fingerprint(password: string, salt: string): string {
+  return createHash('sha256').update(salt).update('\0').update(password).digest('hex');
+}
+
+async function knownToMatch(service: IdentityService, dataDir: string, userId: string, password: string): Promise<boolean> {
+  let marker: VerifiedMarker;
+  try {
+    marker = JSON.parse(readFileSync(join(dataDir, VERIFIED_MARKER), 'utf8')) as VerifiedMarker;
+  } catch {
+    return false;
+  }
+  const current = await service.users.currentPassword(userId);
+  if (!current || current.password_hash !== marker.passwordHash) return false;
+  const expected = Buffer.from(marker.fingerprint, 'hex');
+  const actual = Buffer.from(fingerprint(password, marker.salt), 'hex');
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return false;
+  // Known to match without hashing: the first login can skip the slow check too.
+  service.core.hasher.remember(password, current.password_hash);
+  return true;
+}
+
+async function rememberVerifiedPassword(service: IdentityService, dataDir: string, userId: string, password: string): Promise<void> {
+  const current = await service.users.currentPassword(userId);
+  if (!current) return;
+  const salt = randomBytes(16).toString('hex');
+  const marker: VerifiedMarker = { passwordHash: current.password_hash, salt, fingerprint: fingerprint(password, salt) };
+  writeFileSync(join(dataDir, VERIFIED_MARKER), `${JSON.stringify(marker)}\n`, { mode: 0o600 });
 }
 
 function readOrCreateSecret(path: string): string {

@@ -10,6 +10,7 @@ export const IDENTITY_OPTIONS = {
   max_active_keys: opt.integer(3, 'Fernet keys kept in the key repository, staged and primary included ([fernet_tokens] max_active_keys).', { min: 2 }),
   password_hash_algorithm: opt.string('bcrypt', 'Password hash ([identity] password_hash_algorithm). bcrypt matches Keystone; scrypt is also accepted.', { choices: ['bcrypt', 'scrypt'] }),
   password_hash_rounds: opt.integer(12, 'bcrypt cost (log2 rounds) or scrypt log2(N) ([identity] password_hash_rounds).', { min: 4, max: 20 }),
+  verified_password_cache_seconds: opt.integer(300, 'How long a successful password or application-credential secret check is remembered in memory (an HMAC under a per-process key, tied to the stored hash), so repeated logins skip the slow hash. 0: hash every time, as Keystone does.', { min: 0 }),
   max_password_length: opt.integer(4096, 'Longest password accepted ([identity] max_password_length).', { min: 8 }),
   list_limit: opt.optionalInteger('Largest number of entities a list returns; truncated lists set `truncated` ([identity] list_limit). Empty: unlimited.', { min: 1 }),
   validation_cache_seconds: opt.integer(30, 'How long a validated token is cached in-process. Revocations clear the cache at once.', { min: 0 }),

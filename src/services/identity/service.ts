@@ -50,7 +50,11 @@ export class IdentityService {
       clock: deps.clock,
       events: deps.events,
       log: deps.log.child({ service: 'identity' }),
-      hasher: new PasswordHasher(config.identity.password_hash_algorithm as 'bcrypt' | 'scrypt', config.identity.password_hash_rounds),
+      hasher: new PasswordHasher(config.identity.password_hash_algorithm as 'bcrypt' | 'scrypt', config.identity.password_hash_rounds, {
+        ttlMs: config.identity.verified_password_cache_seconds * 1000,
+        maxEntries: 10_000,
+        now: () => deps.clock.now().getTime(),
+      }),
       onRevocation: () => tokens?.clearCache(),
     };
     this.keys = new FernetKeyRepository(join(config.server.data_dir, 'fernet-keys'), config.identity.max_active_keys);
