@@ -9,9 +9,11 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 export function request(url, { method = 'GET', headers = {}, body, keepAlive = true } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    // A Buffer body is sent as it is (object bodies); anything else as JSON.
+    const raw = Buffer.isBuffer(body);
+    const payload = body === undefined ? undefined : raw ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: keepAlive ? agent : false, headers: { ...headers, ...(keepAlive ? {} : { connection: 'close' }), ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) } },
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: keepAlive ? agent : false, headers: { ...headers, ...(keepAlive ? {} : { connection: 'close' }), ...(payload ? { ...(raw ? {} : { 'content-type': 'application/json' }), 'content-length': payload.length } : {}) } },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));

@@ -77,7 +77,8 @@ svc_image() {
 
 svc_object_storage() {
   SVC_LIST=object-storage.txt
-  SVC_TEMPEST_SERVICES=identity,object-store
+  # make-tempest-conf.py's name for the object-store catalog type
+  SVC_TEMPEST_SERVICES=identity,object-storage
   SVC_PROFILE=minimal
   SVC_TEMPEST_SET=(
     # Swift's keystoneauth: member owns its project's account; ResellerAdmin acts on every account

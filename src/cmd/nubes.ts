@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, redactConfig, type Config } from '../common/co
 import { start } from './start.js';
 import { manageFernetRotate } from './manage.js';
 import { registerRingCommands } from './ring.js';
+import { registerAgentCommands } from './agent.js';
 
 interface CommonFlags {
   config?: string;
@@ -12,6 +13,7 @@ interface CommonFlags {
   adminPassword?: string;
   set?: string[];
   logLevel?: string;
+  objectReplicas?: string;
 }
 
 function configFrom(flags: CommonFlags): Config {
@@ -21,6 +23,7 @@ function configFrom(flags: CommonFlags): Config {
     'database.url': flags.db,
     'identity.admin_password': flags.adminPassword,
     'log.level': flags.logLevel,
+    'object_store.replicas': flags.objectReplicas,
   };
   for (const pair of flags.set ?? []) {
     const eq = pair.indexOf('=');
@@ -40,6 +43,7 @@ function withCommonFlags(command: Command): Command {
     .option('--db <url>', 'postgres://... to use PostgreSQL instead of SQLite')
     .option('--admin-password <pw>', 'password of the bootstrap admin user')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .option('--object-replicas <n>', 'object store replicas (and devices) when its rings are first created')
     .option('--set <section.option=value>', 'any config option (repeatable)', collect);
 }
 
@@ -56,6 +60,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify(redactConfig(configFrom(flags)), null, 2)}\n`);
   });
   registerRingCommands(program, withCommonFlags, configFrom);
+  registerAgentCommands(program, withCommonFlags, configFrom);
   try {
     await program.parseAsync(argv);
   } catch (err) {

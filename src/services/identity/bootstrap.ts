@@ -33,6 +33,8 @@ export async function bootstrapIdentity(service: IdentityService, publicUrl: str
     const member = await service.roles.createRole({ name: 'member' });
     const admin = await service.roles.createRole({ name: 'admin' });
     await service.roles.createRole({ name: 'service' });
+    // Swift's keystoneauth reseller role exists from the start, as DevStack creates it with Swift
+    await service.roles.createRole({ name: config.object_store.reseller_admin_role });
     await service.roles.addImplied(admin.id, member.id);
     await service.roles.addImplied(member.id, reader.id);
 

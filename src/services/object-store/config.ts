@@ -30,4 +30,7 @@ export const OBJECT_STORE_OPTIONS = {
   auditor_interval: opt.integer(3600, 'Seconds between auditor passes re-reading every object and quarantining corrupt ones (0 disables).', { min: 0 }),
   updater_interval: opt.integer(30, 'Seconds between updater passes replaying container updates that failed at write time (0 disables).', { min: 0 }),
   expirer_interval: opt.integer(60, 'Seconds between expirer passes deleting objects whose X-Delete-At has passed (0 disables).', { min: 0 }),
+  storage_key: opt.string('', 'Shared secret between the proxy and `nubes agent storage` nodes (sent as X-Nubes-Storage-Key). Empty: agents only listen on and accept loopback addresses.', { secret: true }),
+  node_timeout: opt.integer(10, 'Seconds to wait for a storage node to connect or make progress before its replica counts as missing ([app:proxy-server] node_timeout).', { min: 1 }),
+  error_suppression_interval: opt.integer(10, 'Seconds a storage node that failed to answer is skipped (handoffs take its place) before it is tried again ([app:proxy-server] error_suppression_interval).', { min: 0 }),
 } as const;

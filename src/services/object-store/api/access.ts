@@ -55,6 +55,11 @@ export async function authorize(input: AuthorizeInput): Promise<Caller> {
   if (!path.container && method === 'DELETE') denied(ctx);
 
   const project = ctx.project;
+  const ownAccount = Boolean(project) && path.account === `${RESELLER_PREFIX}${project?.id}`;
+  const operator = input.operatorRoles.map((r) => r.toLowerCase());
+  // Swift's proxy first authorizes without the container ACL, so an operator of the account is
+  // its owner (and sees ACL headers) even when a public-read ACL would also let it in
+  if (ownAccount && roles.some((r) => operator.includes(r))) return { ctx, owner: true, reseller: false };
   if (groups.length && project) {
     for (const t of [project.id, '*', project.name]) {
       for (const u of [ctx.user.id, '*', ctx.user.name]) {
@@ -65,9 +70,7 @@ export async function authorize(input: AuthorizeInput): Promise<Caller> {
   const byReferrer = referrerOk();
   if (byReferrer) return { ctx, owner: false, reseller: false };
 
-  if (project && path.account === `${RESELLER_PREFIX}${project.id}`) {
-    const operator = input.operatorRoles.map((r) => r.toLowerCase());
-    if (roles.some((r) => operator.includes(r))) return { ctx, owner: true, reseller: false };
+  if (ownAccount) {
     if (byReferrer === false) denied(ctx);
     const aclRoles = groups.map((g) => g.toLowerCase());
     if (roles.some((r) => aclRoles.includes(r))) return { ctx, owner: false, reseller: false };

@@ -1,5 +1,6 @@
 import type { AccountInfo } from '../storage/types.js';
 import { header, httpDate, sendEmpty, type ObjectStoreApi, type SwiftRequest } from './context.js';
+import { STORAGE_POLICIES } from './container.js';
 import { swiftError } from './faults.js';
 import { listingFormat, listingQuery, renderAccountListing, sendListing } from './listing.js';
 import { checkMetadata, metadataHeaders, metadataUpdate } from './meta.js';
@@ -15,6 +16,13 @@ function accountHeaders(s: SwiftRequest, info: AccountInfo | null, now: string):
   };
   if (info) {
     headers['last-modified'] = httpDate(info.putTimestamp);
+    // per-policy usage, as the account server reports for every policy it has seen a container of
+    if (info.containerCount > 0 || info.objectCount > 0) {
+      const policy = `x-account-storage-policy-${STORAGE_POLICIES[0].toLowerCase()}`;
+      headers[`${policy}-container-count`] = String(info.containerCount);
+      headers[`${policy}-object-count`] = String(info.objectCount);
+      headers[`${policy}-bytes-used`] = String(info.bytesUsed);
+    }
     Object.assign(headers, metadataHeaders(info.metadata, 'account', s.caller.owner));
   }
   return headers;

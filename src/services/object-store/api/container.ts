@@ -19,19 +19,30 @@ export function containerHeaders(s: SwiftRequest, info: ContainerInfo): Record<s
   };
 }
 
+/**
+ * Container settings with Swift's rules: versioning (one mode at a time; an empty value or
+ * X-Remove-*-Location turns it off), quotas (integers).
+ */
 function checkSettings(s: SwiftRequest, set: Record<string, string>): void {
-  for (const key of ['versions-location', 'history-location']) {
-    const v = set[key];
-    if (v && (v.includes('/') || Buffer.byteLength(v) > 256)) throw swiftError(400, `${key === 'versions-location' ? 'X-Versions-Location' : 'X-History-Location'} must be a container name`);
+  const versions = header(s, 'x-versions-location');
+  const history = header(s, 'x-history-location');
+  if (versions !== undefined && history !== undefined) {
+    if (history === '') delete set['history-location'];
+    else if (versions !== '') throw swiftError(400, 'Only one of x-versions-location or x-history-location may be specified', { 'content-type': 'text/plain' });
+    else delete set['versions-location'];
   }
-  if (set['versions-location'] && set['history-location']) {
-    throw swiftError(400, 'Only one of X-Versions-Location or X-History-Location may be specified');
+  const mode = set['versions-location'] ? 'versions-location' : set['history-location'] ? 'history-location' : undefined;
+  if (mode) {
+    if ((set[mode] ?? '').includes('/')) throw swiftError(412, 'Container name cannot contain slashes');
+    set[mode === 'versions-location' ? 'history-location' : 'versions-location'] = '';
+  } else if ('versions-location' in set || 'history-location' in set) {
+    set['versions-location'] = '';
+    set['history-location'] = '';
   }
   for (const key of ['meta-quota-bytes', 'meta-quota-count']) {
     const v = set[key];
     if (v && !/^\d+$/.test(v)) throw swiftError(400, 'Invalid quota value');
   }
-  void s;
 }
 
 export async function handleContainer(api: ObjectStoreApi, s: SwiftRequest): Promise<void> {

@@ -1,9 +1,11 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectStoreService } from '../service.js';
 import type { ContainerInfo, StorageCluster } from '../storage/types.js';
 import type { Caller } from './access.js';
 import type { SwiftPath } from './path.js';
+import type { SubrequestEnv } from './subrequest.js';
 
 /** One Swift request after path parsing and authorization. */
 export interface SwiftRequest {
@@ -22,6 +24,12 @@ export interface SwiftRequest {
 
 export class ObjectStoreApi {
   readonly cluster: StorageCluster;
+  /** Runs an internal request through the whole Swift pipeline (set when the routes are mounted). */
+  inject?: (options: InjectOptions) => Promise<LightMyRequestResponse>;
+  /** "<service prefix>/v1": where subrequests are addressed. */
+  v1Base = '/v1';
+  /** Environments of subrequests in flight, keyed by an unguessable id (see subrequest.ts). */
+  readonly subrequestEnvs = new Map<string, SubrequestEnv>();
   constructor(readonly service: ObjectStoreService) {
     this.cluster = service.cluster;
   }
@@ -57,4 +65,13 @@ export function sendEmpty(s: SwiftRequest, status: number, headers: Record<strin
   const body = status === 202 ? '<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>' : '';
   reply.header('content-length', String(Buffer.byteLength(body)));
   return s.method === 'HEAD' ? reply.send() : reply.send(body);
+}
+
+/**
+ * Swift's transaction id, "tx" + 21 hex digits + "-" + the Unix time in 10 hex digits; clients
+ * (Tempest among them) check the format, and it doubles as X-Openstack-Request-Id as in Swift.
+ */
+export function swiftTransId(now: Date): string {
+  const seconds = Math.floor(now.getTime() / 1000).toString(16).padStart(10, '0');
+  return `tx${randomBytes(11).toString('hex').slice(0, 21)}-${seconds}`;
 }

@@ -4,7 +4,13 @@ import { StorageError } from '../storage/types.js';
 
 /** Swift's reason phrases and default explanations (swob.RESPONSE_REASONS). */
 const REASONS: Record<number, [string, string]> = {
+  200: ['OK', ''],
+  201: ['Created', ''],
   202: ['Accepted', 'The request is accepted for processing.'],
+  204: ['No Content', ''],
+  301: ['Moved Permanently', 'The resource has moved permanently.'],
+  303: ['See Other', 'The response to the request can be found under a different URI.'],
+  307: ['Temporary Redirect', 'The resource has moved temporarily.'],
   400: ['Bad Request', 'The server could not comply with the request since it is either malformed or otherwise incorrect.'],
   401: ['Unauthorized', 'This server could not verify that you are authorized to access the document you requested.'],
   403: ['Forbidden', 'Access was denied to this resource.'],
@@ -23,9 +29,15 @@ const REASONS: Record<number, [string, string]> = {
   499: ['Client Disconnect', 'The client was disconnected during request.'],
   500: ['Internal Error', 'The server has either erred or is incapable of performing the requested operation.'],
   501: ['Not Implemented', 'The requested method is not implemented by this server.'],
+  502: ['Bad Gateway', 'Bad gateway.'],
   503: ['Service Unavailable', 'The server is currently unavailable. Please try again at a later time.'],
   507: ['Insufficient Storage', 'There was not enough space to save the resource.'],
 };
+
+/** Swift's status line ("404 Not Found"), as bulk and FormPOST reports quote it. */
+export function statusLine(status: number): string {
+  return `${status} ${REASONS[status]?.[0] ?? 'Unknown'}`;
+}
 
 /** Swift's default body for a status: "<html><h1>Title</h1><p>Explanation</p></html>". */
 export function defaultBody(status: number): string {

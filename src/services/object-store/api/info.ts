@@ -1,6 +1,7 @@
 import type { ObjectStoreService } from '../service.js';
+import { SYMLOOP_MAX } from './symlink.js';
 
-/** GET /info: the capabilities Swift's proxy advertises; only what this implementation does. */
+/** GET /info: the capabilities Swift's proxy advertises (register_swift_info); only what this implementation does. */
 export function swiftInfo(service: ObjectStoreService): Record<string, unknown> {
   const c = service.config;
   return {
@@ -25,6 +26,13 @@ export function swiftInfo(service: ObjectStoreService): Record<string, unknown> 
       valid_api_versions: ['v1', 'v1.0'],
     },
     keystoneauth: {},
+    bulk_delete: { max_deletes_per_request: c.max_deletes_per_request, max_failed_deletes: 1000 },
+    bulk_upload: { max_containers_per_extraction: 10000, max_failed_extractions: 1000 },
+    formpost: { allowed_digests: ['sha1', 'sha256', 'sha512'], deprecated_digests: ['sha1'] },
+    versioned_writes: { allowed_flags: ['x-versions-location', 'x-history-location'] },
+    symlink: { symloop_max: SYMLOOP_MAX, static_links: true },
+    staticweb: {},
+    crossdomain: {},
     account_quotas: {},
     container_quotas: {},
     slo: {
@@ -42,6 +50,7 @@ export function swiftInfo(service: ObjectStoreService): Record<string, unknown> 
       outgoing_remove_headers: ['x-object-meta-*'],
       outgoing_allow_headers: ['x-object-meta-public-*'],
       allowed_digests: ['sha1', 'sha256', 'sha512'],
+      deprecated_digests: ['sha1'],
     },
   };
 }

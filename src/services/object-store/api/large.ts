@@ -5,7 +5,7 @@ import { header, httpDate, type ObjectStoreApi, type SwiftRequest } from './cont
 import { swiftError } from './faults.js';
 import type { ByteSource } from './range.js';
 import { storeObject } from './object.js';
-import { bulkResponse } from './bulk-format.js';
+import { BulkResponder } from './bulk-format.js';
 
 /**
  * Large objects: DLO (X-Object-Manifest: "<container>/<prefix>", segments found by listing) and
@@ -260,5 +260,5 @@ export async function deleteSloManifest(api: ObjectStoreApi, s: SwiftRequest): P
   }
   if (await api.cluster.deleteObject(account, container, object, api.service.timestamp())) deleted += 1;
   else notFound += 1;
-  bulkResponse(s, { 'Number Deleted': deleted, 'Number Not Found': notFound, 'Response Status': '200 OK', 'Response Body': '', Errors: [] });
+  BulkResponder.forRequest(s, 'delete').finish({ fields: { 'Response Status': '200 OK', 'Response Body': '', 'Number Deleted': deleted, 'Number Not Found': notFound }, errors: [] });
 }

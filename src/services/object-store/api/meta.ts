@@ -114,3 +114,35 @@ export function objectUserHeaders(headers: IncomingHttpHeaders): Record<string, 
   }
   return out;
 }
+
+/**
+ * Swift keeps object metadata with empty values (X-Object-Meta-Flag: ""), but the cluster drops
+ * empty header values; the names of such items are stored together in this one header instead.
+ */
+const EMPTY_META = 'x-nubes-empty-object-meta';
+
+/** Moves empty X-Object-Meta-* values into EMPTY_META before a write (merging names already there). */
+export function packEmptyMeta(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const empty = new Set((headers[EMPTY_META] ?? '').split(',').filter(Boolean));
+  for (const [k, v] of Object.entries(headers)) {
+    if (k === EMPTY_META) continue;
+    if (k.startsWith('x-object-meta-') && v === '') empty.add(k);
+    else {
+      out[k] = v;
+      empty.delete(k);
+    }
+  }
+  if (empty.size) out[EMPTY_META] = [...empty].join(',');
+  return out;
+}
+
+/** The stored headers as the client sees them: empty metadata items restored. */
+export function unpackEmptyMeta(headers: Record<string, string>): Record<string, string> {
+  const list = headers[EMPTY_META];
+  if (list === undefined) return headers;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (k !== EMPTY_META) out[k] = v;
+  for (const name of list.split(',')) if (name) out[name] = '';
+  return out;
+}

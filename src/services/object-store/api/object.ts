@@ -1,13 +1,15 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { StorageError, type ObjectInfo } from '../storage/types.js';
 import { authorizeSource } from './routes-auth.js';
 import { header, httpDate, isTrue, sendEmpty, type ObjectStoreApi, type SwiftRequest } from './context.js';
 import { fromStorageError, swiftError } from './faults.js';
 import { deleteSloManifest, largeObjectSource, putSloManifest } from './large.js';
-import { checkMetadata, objectUserHeaders } from './meta.js';
+import { checkMetadata, objectUserHeaders, packEmptyMeta, unpackEmptyMeta } from './meta.js';
 import { guessContentType } from './mime.js';
 import { parseCopyTarget } from './path.js';
 import { evaluateConditions, sendSource, type ByteSource } from './range.js';
+import { isSymlink, resolveSymlinks, symlinkPostRedirect, symlinkPutHeaders, SYMLINK_POST_MESSAGE } from './symlink.js';
+import { archiveCurrent, versionedDelete } from './versioning.js';
 
 /** Headers describing a stored object in GET/HEAD answers. */
 export function objectHeaders(info: ObjectInfo): Record<string, string> {
@@ -17,7 +19,7 @@ export function objectHeaders(info: ObjectInfo): Record<string, string> {
     'x-timestamp': info.timestamp,
     'accept-ranges': 'bytes',
   };
-  for (const [k, v] of Object.entries(info.headers)) {
+  for (const [k, v] of Object.entries(unpackEmptyMeta(info.headers))) {
     if (k.startsWith('x-object-sysmeta-')) continue;
     out[k] = v;
   }
@@ -36,11 +38,16 @@ export function plainSource(api: ObjectStoreApi, account: string, container: str
   };
 }
 
-async function getObject(api: ObjectStoreApi, s: SwiftRequest): Promise<void> {
-  const { account, container, object } = s.path as Required<SwiftRequest['path']>;
-  const info = await api.cluster.headObject(account, container, object);
-  if (!info) throw swiftError(404);
+async function getObject(api: ObjectStoreApi, s0: SwiftRequest): Promise<void> {
+  const stored = await api.cluster.headObject(s0.path.account, s0.path.container as string, s0.path.object as string);
+  if (!stored) throw swiftError(404);
+  // a link answers for its target unless ?symlink=get asks for the link itself
+  const resolved = s0.query.get('symlink') === 'get' ? { path: s0.path, info: stored } : await resolveSymlinks(api, s0, s0.path, stored);
+  const s: SwiftRequest = { ...s0, path: resolved.path };
+  const { account, container } = s.path as Required<SwiftRequest['path']>;
+  const info = resolved.info;
   const headers = objectHeaders(info);
+  if (resolved.contentLocation) headers['content-location'] = resolved.contentLocation;
   let source = plainSource(api, account, container, info);
   const large = s.query.get('multipart-manifest') === 'get' ? null : await largeObjectSource(api, s, info);
   if (large) {
@@ -116,7 +123,7 @@ export async function storeObject(api: ObjectStoreApi, s: SwiftRequest, w: Store
       contentType: w.contentType,
       contentLength: w.contentLength,
       etag: w.etag,
-      headers: w.headers,
+      headers: packEmptyMeta(w.headers),
       maxSize: api.config.max_file_size,
     });
   } catch (err) {
@@ -138,7 +145,14 @@ async function putObject(api: ObjectStoreApi, s: SwiftRequest): Promise<void> {
   delete headers['x-delete-at'];
   const deleteAt = expiryHeader(api, s);
   if (deleteAt) headers['x-delete-at'] = deleteAt;
+  if (header(s, 'x-symlink-target') !== undefined) {
+    const contentType = await symlinkPutHeaders(api, s, headers);
+    await archiveCurrent(api, s);
+    await storeObject(api, s, { body: Readable.from([]), contentLength: 0, contentType: contentType ?? 'application/symlink', headers });
+    return;
+  }
   if (header(s, 'x-copy-from') !== undefined) return copyObject(api, s, headers);
+  await archiveCurrent(api, s);
   if (s.query.get('multipart-manifest') === 'put') return putSloManifest(api, s, headers);
 
   const chunked = /chunked/i.test(header(s, 'transfer-encoding') ?? '');
@@ -162,7 +176,7 @@ async function putObject(api: ObjectStoreApi, s: SwiftRequest): Promise<void> {
 }
 
 /** Headers of the source a copy carries over unless X-Fresh-Metadata is set. */
-const COPIED_HEADERS = /^(x-object-meta-|content-encoding$|content-disposition$|content-language$|cache-control$|expires$)/;
+const COPIED_HEADERS = /^(x-object-meta-|x-nubes-empty-object-meta$|content-encoding$|content-disposition$|content-language$|cache-control$|expires$)/;
 
 /** PUT with X-Copy-From (and COPY, rewritten to it): server-side copy, large objects flattened. */
 async function copyObject(api: ObjectStoreApi, s: SwiftRequest, requested: Record<string, string>): Promise<void> {
@@ -172,24 +186,31 @@ async function copyObject(api: ObjectStoreApi, s: SwiftRequest, requested: Recor
   const lengthHeader = header(s, 'content-length');
   if (lengthHeader && lengthHeader !== '0') throw swiftError(400, 'Copy requests require a zero byte body');
   await authorizeSource(api, s, srcAccount, src.container, src.object);
-  const info = await api.cluster.headObject(srcAccount, src.container, src.object);
-  if (!info) throw swiftError(404);
+  const stored = await api.cluster.headObject(srcAccount, src.container, src.object);
+  if (!stored) throw swiftError(404);
+  const srcPath = { account: srcAccount, container: src.container, object: src.object };
+  const resolved = s.query.get('symlink') === 'get' ? { path: srcPath, info: stored } : await resolveSymlinks(api, { ...s, method: 'GET' }, srcPath, stored);
+  const info = resolved.info;
   const manifestGet = s.query.get('multipart-manifest') === 'get';
-  const large = manifestGet ? null : await largeObjectSource(api, { ...s, path: { account: srcAccount, container: src.container, object: src.object } }, info);
-  const source = large?.source ?? plainSource(api, srcAccount, src.container, info);
+  const large = manifestGet ? null : await largeObjectSource(api, { ...s, path: resolved.path }, info);
+  const source = large?.source ?? plainSource(api, resolved.path.account, resolved.path.container as string, info);
   if (source.size > api.config.max_file_size) throw swiftError(413, 'Your request is too large.');
   const headers: Record<string, string> = {};
   if (!isTrue(header(s, 'x-fresh-metadata'))) {
     for (const [k, v] of Object.entries(info.headers)) if (COPIED_HEADERS.test(k)) headers[k] = v;
+    if (s.query.get('symlink') === 'get') for (const [k, v] of Object.entries(info.headers)) if (k.startsWith('x-symlink-target')) headers[k] = v;
     if (manifestGet) for (const [k, v] of Object.entries(info.headers)) if (k === 'x-object-manifest' || k === 'x-static-large-object' || k.startsWith('x-object-sysmeta-slo')) headers[k] = v;
   }
   Object.assign(headers, requested);
   await checkQuotas(api, s, source.size);
+  await archiveCurrent(api, s);
   const extra: Record<string, string> = {
     'x-copied-from': `${encodeURIComponent(src.container)}/${encodeURIComponent(src.object).replace(/%2F/g, '/')}`,
     'x-copied-from-last-modified': httpDate(info.lastModified),
   };
   if (srcAccount !== s.path.account) extra['x-copied-from-account'] = encodeURIComponent(srcAccount);
+  // the copy's answer shows the metadata the new object ended up with, as Swift's copy middleware does
+  for (const [k, v] of Object.entries(unpackEmptyMeta(headers))) if (k.startsWith('x-object-meta-')) extra[k] = v;
   await storeObject(api, s, {
     body: await source.read(0, source.size),
     contentLength: source.size,
@@ -202,6 +223,7 @@ async function postObject(api: ObjectStoreApi, s: SwiftRequest): Promise<void> {
   const { account, container, object } = s.path as Required<SwiftRequest['path']>;
   if (!s.container) throw swiftError(404);
   checkMetadata(s.headers, 'object', api.config);
+  if (header(s, 'x-symlink-target') !== undefined) throw swiftError(400, 'A PUT request is required to set a symlink target');
   const headers = objectUserHeaders(s.headers);
   delete headers['x-delete-at'];
   delete headers['x-object-manifest'];
@@ -213,8 +235,9 @@ async function postObject(api: ObjectStoreApi, s: SwiftRequest): Promise<void> {
   const manifest = header(s, 'x-object-manifest') ?? existing.headers['x-object-manifest'];
   if (manifest) headers['x-object-manifest'] = manifest;
   const contentType = requestContentType(s, object);
-  const info = await api.cluster.postObject(account, container, object, { timestamp: api.service.timestamp(), ...(contentType ? { contentType } : {}), headers });
+  const info = await api.cluster.postObject(account, container, object, { timestamp: api.service.timestamp(), ...(contentType ? { contentType } : {}), headers: packEmptyMeta(headers) });
   if (!info) throw swiftError(404);
+  if (isSymlink(info)) throw swiftError(307, SYMLINK_POST_MESSAGE, symlinkPostRedirect(api, account, info));
   sendEmpty(s, 202);
 }
 
@@ -222,6 +245,9 @@ async function deleteObject(api: ObjectStoreApi, s: SwiftRequest): Promise<void>
   const { account, container, object } = s.path as Required<SwiftRequest['path']>;
   if (!s.container) throw swiftError(404);
   if (s.query.get('multipart-manifest') === 'delete') return deleteSloManifest(api, s);
+  const versioned = await versionedDelete(api, s);
+  if (versioned === 404) throw swiftError(404);
+  if (versioned !== null) return void sendEmpty(s, versioned);
   const deleted = await api.cluster.deleteObject(account, container, object, api.service.timestamp());
   if (!deleted) throw swiftError(404);
   sendEmpty(s, 204);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { LocalCluster } from '../storage/local/cluster.js';
-import { CorruptObject } from '../storage/local/diskfile.js';
+import type { Clock } from '../../../common/clock.js';
+import { CorruptObject, type ObjectDisk } from '../storage/local/diskfile.js';
 import { compareTimestamps, timestampFromDate } from '../storage/timestamp.js';
 
 export interface AuditReport {
@@ -14,15 +14,21 @@ export interface AuditReport {
 /** Swift's reclaim_age: a tombstone must outlive any replica's downtime, or deletes come back. */
 export const RECLAIM_AGE_SECONDS = 7 * 24 * 3600;
 
+/** What the auditor walks: the devices of this machine (a proxy's or a storage agent's). */
+export interface AuditSource {
+  clock: Clock;
+  localDisks(): ObjectDisk[];
+}
+
 /**
  * Swift's object auditor: re-reads every .data file, checks footer, size and MD5, and moves
  * anything corrupt to <device>/quarantined so readers stop serving it; the replicator then
  * restores a good copy from another replica.
  */
-export async function runAuditorOnce(cluster: LocalCluster): Promise<AuditReport> {
+export async function runAuditorOnce(source: AuditSource): Promise<AuditReport> {
   const report: AuditReport = { checked: 0, quarantined: [], reclaimed: 0 };
-  const reclaimBefore = timestampFromDate(new Date(cluster.clock.now().getTime() - RECLAIM_AGE_SECONDS * 1000));
-  for (const disk of cluster.devices.all()) {
+  const reclaimBefore = timestampFromDate(new Date(source.clock.now().getTime() - RECLAIM_AGE_SECONDS * 1000));
+  for (const disk of source.localDisks()) {
     try {
       disk.check();
     } catch {
@@ -41,13 +47,13 @@ export async function runAuditorOnce(cluster: LocalCluster): Promise<AuditReport
           if (state?.kind !== 'data') continue;
           report.checked++;
           const md5 = createHash('md5');
-          if (state.meta.size > 0) for await (const chunk of createReadStream(state.dataFile, { start: 0, end: state.meta.size - 1 })) md5.update(chunk as Buffer);
+          if (state.meta.size > 0) for await (const chunk of createReadStream(disk.filePath(part, hash, state.dataName), { start: 0, end: state.meta.size - 1 })) md5.update(chunk as Buffer);
           bad = md5.digest('hex') !== state.meta.etag;
         } catch (err) {
           if (!(err instanceof CorruptObject)) continue;
           bad = true;
         }
-        if (bad) report.quarantined.push(await disk.quarantine(part, hash));
+        if (bad) report.quarantined.push(await disk.quarantineDir(part, hash));
       }
     }
   }

@@ -9,6 +9,8 @@ import { ManualClock } from '../../../common/clock.js';
 import { bodyOf, brokenBody, md5, readAll, writeMeta } from '../storage/contract.test-suite.js';
 import { createLocalCluster, type LocalCluster, type LocalClusterOptions } from '../storage/local/cluster.js';
 import { StorageError } from '../storage/types.js';
+import type { ObjectDisk } from '../storage/local/diskfile.js';
+import type { RingDevice } from '../ring/types.js';
 import { runAuditorOnce, runExpirerOnce, runReplicatorOnce, runUpdaterOnce } from './index.js';
 
 const A = 'AUTH_dur';
@@ -29,9 +31,15 @@ async function cluster(replicas: number, extra: Partial<LocalClusterOptions> = {
   return c;
 }
 
+function disk(c: LocalCluster, node: RingDevice): ObjectDisk {
+  const d = c.localDisks().find((x) => x.id === node.id);
+  assert.ok(d, `device ${node.id} is local`);
+  return d;
+}
+
 function replicaDirs(c: LocalCluster, object: string): string[] {
   const { part, hash, nodes } = c.rings.object.getNodes(A, 'c', object);
-  return nodes.map((n) => c.devices.get(n).hashDir(part, hash));
+  return nodes.map((n) => disk(c, n).hashDir(part, hash));
 }
 
 function dataFiles(dir: string): string[] {
@@ -57,9 +65,9 @@ describe('object store durability', () => {
     await assert.rejects(c.putObject(A, 'c', 'obj', bodyOf(...chunks), writeMeta()), (e: unknown) => e instanceof StorageError && e.kind === 'insufficient_storage');
     await assert.rejects(c.putObject(A, 'c', 'obj', brokenBody(Buffer.alloc(10)), writeMeta()), (e: unknown) => e instanceof StorageError && e.kind === 'client_disconnect');
     assert.equal(await text(c, 'obj'), 'old version');
-    for (const disk of c.devices.all()) assert.deepEqual(readdirSync(disk.tmpDir), []);
+    for (const disk of c.localDisks()) assert.deepEqual(readdirSync(disk.tmpDir), []);
     // A crash between write and rename leaves only a temp file, which no reader ever looks at.
-    writeFileSync(join(c.devices.all()[0]!.tmpDir, 'crashed.tmp'), 'garbage');
+    writeFileSync(join(c.localDisks()[0]!.tmpDir, 'crashed.tmp'), 'garbage');
     assert.equal(await text(c, 'obj'), 'old version');
     const listing = await c.listObjects(A, 'c', { limit: 10 });
     assert.equal(listing?.length, 1);
@@ -87,11 +95,11 @@ describe('object store durability', () => {
     const c = await cluster(3);
     for (let i = 0; i < 20; i++) await c.putObject(A, 'c', `o${i}`, bodyOf(`body ${i}`), writeMeta());
     await c.deleteObject(A, 'c', 'o0', writeMeta().timestamp);
-    const wiped = c.devices.all()[1]!;
+    const wiped = c.localDisks()[1]!;
     for (const sub of ['objects', 'containers', 'accounts']) rmSync(join(wiped.root, sub), { recursive: true, force: true });
     await runReplicatorOnce(c);
     // Only the wiped device may answer now.
-    for (const d of c.devices.all()) d.offline = d !== wiped;
+    for (const d of c.localDisks()) d.offline = d !== wiped;
     try {
       for (let i = 1; i < 20; i++) assert.equal(await text(c, `o${i}`), `body ${i}`);
       assert.equal(await c.headObject(A, 'c', 'o0'), null, 'the tombstone was replicated too');
@@ -99,7 +107,7 @@ describe('object store durability', () => {
       assert.equal((await c.listObjects(A, 'c', { limit: 100 }))?.length, 19);
       assert.ok(await c.headAccount(A));
     } finally {
-      for (const d of c.devices.all()) d.offline = false;
+      for (const d of c.localDisks()) d.offline = false;
     }
   });
 
@@ -125,7 +133,7 @@ describe('object store durability', () => {
   it('one device unavailable: reads and writes still succeed; the updater and replicator catch up', async () => {
     const c = await cluster(3);
     await c.putObject(A, 'c', 'before', bodyOf('1'), writeMeta());
-    const down = c.devices.get(c.rings.container.getNodes(A, 'c').nodes[0]!);
+    const down = disk(c, c.rings.container.getNodes(A, 'c').nodes[0]!);
     down.offline = true;
     assert.equal(await text(c, 'before'), '1');
     await c.putObject(A, 'c', 'during', bodyOf('2'), writeMeta());
@@ -136,18 +144,43 @@ describe('object store durability', () => {
     assert.ok(upd.applied >= 1);
     assert.equal(upd.remaining, 0);
     await runReplicatorOnce(c);
-    for (const d of c.devices.all()) d.offline = d !== down;
+    for (const d of c.localDisks()) d.offline = d !== down;
     try {
       assert.equal(await text(c, 'during'), '2');
       assert.equal((await c.listObjects(A, 'c', { limit: 10 }))?.length, 2);
     } finally {
-      for (const d of c.devices.all()) d.offline = false;
+      for (const d of c.localDisks()) d.offline = false;
     }
     // Two of three down: no quorum, the write is refused rather than under-replicated.
     const nodes = c.rings.object.getNodes(A, 'c', 'x').nodes;
-    c.devices.get(nodes[0]!).offline = true;
-    c.devices.get(nodes[1]!).offline = true;
+    disk(c, nodes[0]!).offline = true;
+    disk(c, nodes[1]!).offline = true;
     await assert.rejects(c.putObject(A, 'c', 'x', bodyOf('3'), writeMeta()), (e: unknown) => e instanceof StorageError && e.kind === 'insufficient_storage');
+  });
+
+  it('a proxy dying between commit and listing update: the intent makes the updater list what landed, and only that', async () => {
+    const c = await cluster(1);
+    const device = c.devices.all()[0]!;
+    const row = (name: string, createdAt: string) => ({ name, createdAt, size: 5, contentType: 'text/plain', etag: md5('hello'), deleted: false });
+    const landedTs = writeMeta().timestamp;
+    const lostTs = writeMeta().timestamp;
+    // What putObject leaves behind when killed right after the commit: the data and its intent.
+    const landed = c.rings.object.getNodes(A, 'c', 'landed');
+    await device.objects.saveAsyncPending({ account: A, container: 'c', row: row('landed', landedTs), intent: { savedAt: Date.now() } });
+    const w = await device.objects.createWriter(landed.part, landed.hash);
+    await w.write(Buffer.from('hello'));
+    await w.commit({ name: 'landed', account: A, container: 'c', timestamp: landedTs, contentType: 'text/plain', etag: md5('hello'), size: 5, headers: {} });
+    // ... and when killed before the commit: only the intent.
+    await device.objects.saveAsyncPending({ account: A, container: 'c', row: row('lost', lostTs), intent: { savedAt: Date.now() } });
+    assert.deepEqual(await runUpdaterOnce(c), { applied: 0, remaining: 0 }, 'a live process\'s intents are its own business');
+    assert.equal((await c.listObjects(A, 'c', { limit: 10 }))?.length, 0);
+
+    const restarted = await createLocalCluster({ root: c.root });
+    cleanup.push(() => restarted.close());
+    assert.equal((await runUpdaterOnce(restarted)).applied, 1);
+    assert.deepEqual((await restarted.listObjects(A, 'c', { limit: 10 }))?.map((o) => ('name' in o ? o.name : o.subdir)), ['landed']);
+    assert.equal((await restarted.headContainer(A, 'c'))?.bytesUsed, 5);
+    assert.deepEqual(await device.objects.asyncPendings(10), [], 'both intents are gone');
   });
 
   it('the expirer removes objects once X-Delete-At passes', async () => {
@@ -198,7 +231,7 @@ describe('object store durability', () => {
       try {
         const got = await c.getObject('AUTH_k', 'c', 'o');
         assert.equal((await readAll(got!.body)).toString(), 'committed');
-        const leftovers = c.devices.all().flatMap((d) => readdirSync(d.tmpDir));
+        const leftovers = c.localDisks().flatMap((d) => readdirSync(d.tmpDir));
         assert.ok(leftovers.length > 0, 'the interrupted upload only ever existed as temp files');
         const listing = await c.listObjects('AUTH_k', 'c', { limit: 10 });
         assert.equal(listing?.length, 1);

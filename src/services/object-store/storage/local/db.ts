@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { runListing } from '../listing.js';
+import { runListing, type RowBounds } from '../listing.js';
 import { mergeMetadata } from '../semantics.js';
 import { compareTimestamps, listingDate } from '../timestamp.js';
 import type { ContainerListing, ListingQuery, ObjectListing } from '../types.js';
@@ -101,22 +101,59 @@ interface ContainerStatRow {
   bytes_used: number;
 }
 
+export interface ContainerInit {
+  account: string;
+  container: string;
+  timestamp: string;
+  storagePolicy: string;
+}
+
+export interface AccountInit {
+  account: string;
+  timestamp: string;
+}
+
+/** The broker of an existing database file, or null (no file, or never initialised). */
+function openBroker<B extends { stat(): unknown }>(cache: DbCache, path: string, schema: string, make: (db: Db) => B): B | null {
+  const db = cache.get(path, false, schema);
+  if (!db) return null;
+  const broker = make(db);
+  return broker.stat() ? broker : null;
+}
+
+/** Creates the database if needed; the stat row is only inserted once, so creating is idempotent. */
+function createBroker<B>(cache: DbCache, path: string, schema: string, insertStat: string, args: string[], make: (db: Db) => B): B {
+  const db = cache.get(path, true, schema)!;
+  db.prepare(insertStat).run(...args);
+  return make(db);
+}
+
+/** WHERE clause of a listing page: live rows within the RowBounds runListing asks for. */
+function boundsWhere(b: RowBounds): { where: string; args: string[] } {
+  const where = ['deleted = 0'];
+  const args: string[] = [];
+  if (b.gt !== undefined) (where.push('name > ?'), args.push(b.gt));
+  if (b.gte !== undefined) (where.push('name >= ?'), args.push(b.gte));
+  if (b.lt !== undefined) (where.push('name < ?'), args.push(b.lt));
+  return { where: where.join(' AND '), args };
+}
+
+/** A page of every row (deletions included) after `marker`, in name order: what replicators exchange. */
+export interface RowPage {
+  marker?: string;
+  limit: number;
+}
+
 export class ContainerBroker {
   constructor(private readonly db: Db) {}
 
   static open(cache: DbCache, path: string): ContainerBroker | null {
-    const db = cache.get(path, false, CONTAINER_SCHEMA);
-    if (!db) return null;
-    const broker = new ContainerBroker(db);
-    return broker.stat() ? broker : null;
+    return openBroker(cache, path, CONTAINER_SCHEMA, (db) => new ContainerBroker(db));
   }
 
-  static create(cache: DbCache, path: string, init: { account: string; container: string; timestamp: string; storagePolicy: string }): ContainerBroker {
-    const db = cache.get(path, true, CONTAINER_SCHEMA)!;
-    db.prepare(
-      `INSERT OR IGNORE INTO container_stat (id, account, container, created_at, put_timestamp, storage_policy, metadata, object_count, bytes_used) VALUES (1, ?, ?, ?, ?, ?, '{}', 0, 0)`,
-    ).run(init.account, init.container, init.timestamp, init.timestamp, init.storagePolicy);
-    return new ContainerBroker(db);
+  static create(cache: DbCache, path: string, init: ContainerInit): ContainerBroker {
+    const insert = `INSERT OR IGNORE INTO container_stat (id, account, container, created_at, put_timestamp, storage_policy, metadata, object_count, bytes_used) VALUES (1, ?, ?, ?, ?, ?, '{}', 0, 0)`;
+    return createBroker(cache, path, CONTAINER_SCHEMA, insert, [init.account, init.container, init.timestamp, init.timestamp, init.storagePolicy], (db) => new ContainerBroker(db));
   }
 
   stat(): ContainerStat | null {
@@ -143,7 +180,7 @@ export class ContainerBroker {
   }
 
   /** Applies a PUT/DELETE row if it is newer than what the listing holds; counters follow. */
-  mergeObject(row: ObjectRow): boolean {
+  merge(row: ObjectRow): boolean {
     return this.db.transaction(() => {
       const old = this.db.prepare('SELECT created_at, size, deleted FROM object WHERE name = ?').get(row.name) as { created_at: string; size: number; deleted: number } | undefined;
       if (old && compareTimestamps(old.created_at, row.createdAt) >= 0) return false;
@@ -157,6 +194,16 @@ export class ContainerBroker {
     })();
   }
 
+  /** One transaction (one fsync) for many rows; tells which rows changed anything. */
+  mergeAll(rows: ObjectRow[]): boolean[] {
+    return this.db.transaction(() => rows.map((r) => this.merge(r)))();
+  }
+
+  /** Cheap fingerprint of every row; replicas with equal ones are taken to be in sync. */
+  syncPoint(): string {
+    return Object.values(this.db.prepare('SELECT count(*), max(created_at), total(size), total(deleted), total(length(name)) FROM object').get() as object).join('|');
+  }
+
   /** Fast-POST changed the content type: the listing shows it without a new data timestamp. */
   setContentType(name: string, contentType: string): void {
     this.db.prepare('UPDATE object SET content_type = ? WHERE name = ? AND deleted = 0').run(contentType, name);
@@ -164,13 +211,9 @@ export class ContainerBroker {
 
   list(query: ListingQuery): ObjectListing[] {
     return runListing(query, (b, reverse, limit) => {
-      const where = ['deleted = 0'];
-      const args: string[] = [];
-      if (b.gt !== undefined) (where.push('name > ?'), args.push(b.gt));
-      if (b.gte !== undefined) (where.push('name >= ?'), args.push(b.gte));
-      if (b.lt !== undefined) (where.push('name < ?'), args.push(b.lt));
+      const { where, args } = boundsWhere(b);
       const rows = this.db
-        .prepare(`SELECT name, created_at, size, content_type, etag, symlink_path FROM object WHERE ${where.join(' AND ')} ORDER BY name ${reverse ? 'DESC' : 'ASC'} LIMIT ?`)
+        .prepare(`SELECT name, created_at, size, content_type, etag, symlink_path FROM object WHERE ${where} ORDER BY name ${reverse ? 'DESC' : 'ASC'} LIMIT ?`)
         .all(...args, limit) as Array<{ name: string; created_at: string; size: number; content_type: string; etag: string; symlink_path: string | null }>;
       return rows.map((r) => {
         const o: Extract<ObjectListing, { name: string }> = { name: r.name, hash: r.etag, bytes: r.size, contentType: r.content_type, lastModified: listingDate(r.created_at) };
@@ -180,9 +223,9 @@ export class ContainerBroker {
     });
   }
 
-  /** Every row including deletions, for the DB replicator and the expirer. */
-  rows(): ObjectRow[] {
-    const rows = this.db.prepare('SELECT * FROM object').all() as Array<{ name: string; created_at: string; size: number; content_type: string; etag: string; deleted: number; symlink_path: string | null }>;
+  /** Rows including deletions, a page at a time, for the DB replicator. */
+  rows(page: RowPage): ObjectRow[] {
+    const rows = this.db.prepare('SELECT * FROM object WHERE name > ? ORDER BY name LIMIT ?').all(page.marker ?? '', page.limit) as Array<{ name: string; created_at: string; size: number; content_type: string; etag: string; deleted: number; symlink_path: string | null }>;
     return rows.map((r) => ({ name: r.name, createdAt: r.created_at, size: r.size, contentType: r.content_type, etag: r.etag, deleted: r.deleted === 1, symlinkPath: r.symlink_path }));
   }
 }
@@ -209,16 +252,12 @@ export class AccountBroker {
   constructor(private readonly db: Db) {}
 
   static open(cache: DbCache, path: string): AccountBroker | null {
-    const db = cache.get(path, false, ACCOUNT_SCHEMA);
-    if (!db) return null;
-    const broker = new AccountBroker(db);
-    return broker.stat() ? broker : null;
+    return openBroker(cache, path, ACCOUNT_SCHEMA, (db) => new AccountBroker(db));
   }
 
-  static create(cache: DbCache, path: string, account: string, timestamp: string): AccountBroker {
-    const db = cache.get(path, true, ACCOUNT_SCHEMA)!;
-    db.prepare(`INSERT OR IGNORE INTO account_stat (id, account, created_at, put_timestamp, metadata) VALUES (1, ?, ?, ?, '{}')`).run(account, timestamp, timestamp);
-    return new AccountBroker(db);
+  static create(cache: DbCache, path: string, init: AccountInit): AccountBroker {
+    const insert = `INSERT OR IGNORE INTO account_stat (id, account, created_at, put_timestamp, metadata) VALUES (1, ?, ?, ?, '{}')`;
+    return createBroker(cache, path, ACCOUNT_SCHEMA, insert, [init.account, init.timestamp, init.timestamp], (db) => new AccountBroker(db));
   }
 
   stat(): AccountStat | null {
@@ -236,36 +275,40 @@ export class AccountBroker {
   }
 
   /** Container stats reported by the container server; the newest put timestamp wins for deletes. */
-  putContainer(row: ContainerRow): void {
-    this.db.transaction(() => {
+  merge(row: ContainerRow): boolean {
+    return this.db.transaction(() => {
       const old = this.db.prepare('SELECT put_timestamp FROM container WHERE name = ?').get(row.name) as { put_timestamp: string } | undefined;
-      if (old && compareTimestamps(old.put_timestamp, row.putTimestamp) > 0) return;
+      if (old && compareTimestamps(old.put_timestamp, row.putTimestamp) > 0) return false;
       this.db
         .prepare('INSERT OR REPLACE INTO container (name, put_timestamp, object_count, bytes_used, deleted) VALUES (?, ?, ?, ?, ?)')
         .run(row.name, row.putTimestamp, row.objectCount, row.bytesUsed, row.deleted ? 1 : 0);
+      return true;
     })();
+  }
+
+  /** One transaction (one fsync) for many rows; tells which rows changed anything. */
+  mergeAll(rows: ContainerRow[]): boolean[] {
+    return this.db.transaction(() => rows.map((r) => this.merge(r)))();
+  }
+
+  /** Cheap fingerprint of every row; replicas with equal ones are taken to be in sync. */
+  syncPoint(): string {
+    return Object.values(this.db.prepare('SELECT count(*), max(put_timestamp), total(object_count), total(bytes_used), total(deleted), total(length(name)) FROM container').get() as object).join('|');
   }
 
   list(query: ListingQuery): ContainerListing[] {
     return runListing(query, (b, reverse, limit) => {
-      const where = ['deleted = 0'];
-      const args: string[] = [];
-      if (b.gt !== undefined) (where.push('name > ?'), args.push(b.gt));
-      if (b.gte !== undefined) (where.push('name >= ?'), args.push(b.gte));
-      if (b.lt !== undefined) (where.push('name < ?'), args.push(b.lt));
+      const { where, args } = boundsWhere(b);
       const rows = this.db
-        .prepare(`SELECT name, put_timestamp, object_count, bytes_used FROM container WHERE ${where.join(' AND ')} ORDER BY name ${reverse ? 'DESC' : 'ASC'} LIMIT ?`)
+        .prepare(`SELECT name, put_timestamp, object_count, bytes_used FROM container WHERE ${where} ORDER BY name ${reverse ? 'DESC' : 'ASC'} LIMIT ?`)
         .all(...args, limit) as Array<{ name: string; put_timestamp: string; object_count: number; bytes_used: number }>;
       return rows.map((r) => ({ name: r.name, count: r.object_count, bytes: r.bytes_used, lastModified: listingDate(r.put_timestamp) }));
     });
   }
 
-  containerRows(): ContainerRow[] {
-    const rows = this.db.prepare('SELECT * FROM container').all() as Array<{ name: string; put_timestamp: string; object_count: number; bytes_used: number; deleted: number }>;
+  /** Rows including deletions, a page at a time, for the DB replicator. */
+  rows(page: RowPage): ContainerRow[] {
+    const rows = this.db.prepare('SELECT * FROM container WHERE name > ? ORDER BY name LIMIT ?').all(page.marker ?? '', page.limit) as Array<{ name: string; put_timestamp: string; object_count: number; bytes_used: number; deleted: number }>;
     return rows.map((r) => ({ name: r.name, putTimestamp: r.put_timestamp, objectCount: r.object_count, bytesUsed: r.bytes_used, deleted: r.deleted === 1 }));
-  }
-
-  liveContainers(): string[] {
-    return (this.db.prepare('SELECT name FROM container WHERE deleted = 0').all() as Array<{ name: string }>).map((r) => r.name);
   }
 }

@@ -4,7 +4,8 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } fro
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { compareTimestamps, normalizeTimestamp } from '../timestamp.js';
-import { fsyncDir, tmpName, writeSmallFileDurably } from './fsutil.js';
+import { fsyncDir, tmpName, writeAll, writeFileDurably } from './fsutil.js';
+import type { AsyncPending, ObjectServer, ReplicaWriter } from './device.js';
 
 /**
  * One object server's view of one device. Layout (Swift's):
@@ -46,8 +47,21 @@ export interface TombstoneMeta {
 
 /** What a hash directory resolves to: newest data (+ newer .meta) or a tombstone. */
 export type OnDiskState =
-  | { kind: 'data'; timestamp: string; dataFile: string; meta: DataMeta; post?: PostMeta; files: string[] }
+  | { kind: 'data'; timestamp: string; dataName: string; meta: DataMeta; post?: PostMeta; files: string[] }
   | { kind: 'tombstone'; timestamp: string; tombstone: TombstoneMeta; files: string[] };
+
+/** The files that make up a state: the data file and its newer .meta, or the tombstone. */
+export function keptFiles(s: OnDiskState): string[] {
+  if (s.kind === 'tombstone') return [`${s.timestamp}.ts`];
+  return s.post ? [s.dataName, `${normalizeTimestamp(s.post.timestamp)}.meta`] : [s.dataName];
+}
+
+/** Newest wins: by the data/tombstone timestamp, then by a newer .meta. */
+export function isNewerState(a: OnDiskState, b: OnDiskState): boolean {
+  const main = (s: OnDiskState) => keptFiles(s)[0]!.replace(/\.\w+$/, '');
+  const c = compareTimestamps(main(a), main(b));
+  return c !== 0 ? c > 0 : compareTimestamps(a.timestamp, b.timestamp) > 0;
+}
 
 export class DeviceUnavailable extends Error {
   override name = 'DeviceUnavailable';
@@ -61,7 +75,13 @@ export function suffixOf(hash: string): string {
   return hash.slice(-3);
 }
 
-export class ObjectDisk {
+/** The file names an object server accepts: <timestamp>.data | .ts | .meta. */
+export const OBJECT_FILE_RE = /^\d{10}\.\d{5}\.(data|ts|meta)$/;
+
+const byNewestFirst = (a: string, b: string) => compareTimestamps(b.replace(/\.\w+$/, ''), a.replace(/\.\w+$/, ''));
+
+/** The object server of one local device directory. */
+export class ObjectDisk implements ObjectServer {
   /** Failure injection and mount check: an offline device refuses everything (Swift's 507). */
   offline = false;
 
@@ -82,6 +102,10 @@ export class ObjectDisk {
     return join(this.root, 'objects', String(part), suffixOf(hash), hash);
   }
 
+  filePath(part: number, hash: string, name: string): string {
+    return join(this.hashDir(part, hash), name);
+  }
+
   check(): void {
     if (this.offline || !existsSync(this.root)) throw new DeviceUnavailable(`device ${this.id} (${this.root}) is unavailable`);
   }
@@ -96,52 +120,49 @@ export class ObjectDisk {
   }
 
   async listFiles(part: number, hash: string): Promise<string[]> {
+    this.check();
     try {
-      return (await readdir(this.hashDir(part, hash))).filter((f) => /\.(data|ts|meta)$/.test(f));
+      return (await readdir(this.hashDir(part, hash))).filter((f) => OBJECT_FILE_RE.test(f));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
   }
 
-  /** Newest state of an object on this device, or null when the device has never seen it. */
   async readState(part: number, hash: string): Promise<OnDiskState | null> {
-    this.check();
     const files = await this.listFiles(part, hash);
-    const byTs = (a: string, b: string) => compareTimestamps(b.replace(/\.\w+$/, ''), a.replace(/\.\w+$/, ''));
-    const main = files.filter((f) => f.endsWith('.data') || f.endsWith('.ts')).sort(byTs)[0];
+    const main = files.filter((f) => f.endsWith('.data') || f.endsWith('.ts')).sort(byNewestFirst)[0];
     if (!main) return null;
-    const dir = this.hashDir(part, hash);
     const ts = main.replace(/\.\w+$/, '');
     if (main.endsWith('.ts')) {
-      const tombstone = JSON.parse(await readFile(join(dir, main), 'utf8')) as TombstoneMeta;
+      const tombstone = await readJson<TombstoneMeta>(this.filePath(part, hash, main));
       return { kind: 'tombstone', timestamp: ts, tombstone, files };
     }
-    const dataFile = join(dir, main);
-    const meta = await readFooter(dataFile);
-    const metaFile = files.filter((f) => f.endsWith('.meta') && compareTimestamps(f.replace(/\.meta$/, ''), ts) > 0).sort(byTs)[0];
-    if (!metaFile) return { kind: 'data', timestamp: ts, dataFile, meta, files };
-    const post = JSON.parse(await readFile(join(dir, metaFile), 'utf8')) as PostMeta;
-    return { kind: 'data', timestamp: post.timestamp, dataFile, meta, post, files };
+    const meta = await readFooter(this.filePath(part, hash, main));
+    const metaFile = files.filter((f) => f.endsWith('.meta') && compareTimestamps(f.replace(/\.meta$/, ''), ts) > 0).sort(byNewestFirst)[0];
+    if (!metaFile) return { kind: 'data', timestamp: ts, dataName: main, meta, files };
+    const post = await readJson<PostMeta>(this.filePath(part, hash, metaFile));
+    return { kind: 'data', timestamp: post.timestamp, dataName: main, meta, post, files };
   }
 
-  openData(dataFile: string, size: number, range?: { start: number; end: number }): Readable {
+  async openData(part: number, hash: string, dataName: string, size: number, range?: { start: number; end: number }): Promise<Readable> {
+    this.check();
     const start = range?.start ?? 0;
     const end = Math.min(range?.end ?? size, size);
     if (end <= start) return Readable.from([], { objectMode: false });
-    return createReadStream(dataFile, { start, end: end - 1 });
+    // Opened lazily: a caller that never reads (a HEAD-like answer) holds no descriptor.
+    return createReadStream(this.filePath(part, hash, dataName), { start, end: end - 1 });
   }
 
-  async writeTombstone(part: number, hash: string, meta: TombstoneMeta): Promise<void> {
+  async putFile(part: number, hash: string, name: string, body: Readable | Buffer | string): Promise<void> {
     this.check();
-    await writeSmallFileDurably(this.tmpDir, join(this.hashDir(part, hash), `${normalizeTimestamp(meta.timestamp)}.ts`), JSON.stringify(meta));
+    await writeFileDurably(this.tmpDir, this.filePath(part, hash, name), body);
     await this.cleanup(part, hash);
   }
 
-  async writePost(part: number, hash: string, meta: PostMeta): Promise<void> {
+  async readFile(part: number, hash: string, name: string): Promise<Readable> {
     this.check();
-    await writeSmallFileDurably(this.tmpDir, join(this.hashDir(part, hash), `${normalizeTimestamp(meta.timestamp)}.meta`), JSON.stringify(meta));
-    await this.cleanup(part, hash);
+    return createReadStream(this.filePath(part, hash, name));
   }
 
   /**
@@ -154,7 +175,7 @@ export class ObjectDisk {
     const dir = this.hashDir(part, hash);
     const keep = new Set<string>();
     if (state.kind === 'data') {
-      keep.add(state.dataFile.slice(dir.length + 1));
+      keep.add(state.dataName);
       if (state.post) keep.add(`${normalizeTimestamp(state.post.timestamp)}.meta`);
     } else if (!reclaimBefore || compareTimestamps(state.timestamp, reclaimBefore) >= 0) {
       keep.add(`${state.timestamp}.ts`);
@@ -163,8 +184,8 @@ export class ObjectDisk {
     if (keep.size === 0) await rm(dir, { recursive: true, force: true });
   }
 
-  /** Partitions present on this device (including handoffs). */
   async partitions(): Promise<number[]> {
+    this.check();
     try {
       return (await readdir(this.objectsDir())).filter((p) => /^\d+$/.test(p)).map(Number);
     } catch {
@@ -173,6 +194,7 @@ export class ObjectDisk {
   }
 
   async hashesIn(part: number, suffix?: string): Promise<Array<{ suffix: string; hash: string }>> {
+    this.check();
     const base = join(this.objectsDir(), String(part));
     const out: Array<{ suffix: string; hash: string }> = [];
     const suffixes = suffix ? [suffix] : await readdir(base).catch(() => [] as string[]);
@@ -180,9 +202,7 @@ export class ObjectDisk {
     return out;
   }
 
-  /** md5 over each suffix's file names: replicas agree on a suffix iff they hold the same files. */
   async suffixHashes(part: number): Promise<Map<string, string>> {
-    this.check();
     const bySuffix = new Map<string, string[]>();
     for (const { suffix, hash } of await this.hashesIn(part)) {
       const files = (await this.listFiles(part, hash)).sort();
@@ -196,23 +216,74 @@ export class ObjectDisk {
     return out;
   }
 
+  async removePartition(part: number): Promise<void> {
+    this.check();
+    await rm(join(this.objectsDir(), String(part)), { recursive: true, force: true });
+  }
+
   /** Moves a corrupt hash directory aside so no reader or replicator ever serves it again. */
-  async quarantine(part: number, hash: string): Promise<string> {
+  async quarantine(part: number, hash: string): Promise<void> {
+    await this.quarantineDir(part, hash);
+  }
+
+  /** quarantine(), telling where the files went (the auditor reports it). */
+  async quarantineDir(part: number, hash: string): Promise<string> {
     const target = join(this.root, 'quarantined', 'objects', `${hash}-${Date.now()}`);
     await mkdir(join(this.root, 'quarantined', 'objects'), { recursive: true });
     await rename(this.hashDir(part, hash), target);
     return target;
   }
 
-  /** Copies a committed file from another device durably (replication of local devices). */
-  async importFile(part: number, hash: string, name: string, source: string): Promise<void> {
+  // ---- async pendings: <device>/async_pending/<suffix>/<hash>-<timestamp> --------------
+
+  async saveAsyncPending(pending: AsyncPending): Promise<string> {
     this.check();
-    await writeSmallFileDurably(this.tmpDir, join(this.hashDir(part, hash), name), await readFile(source));
+    const hash = hashOfPending(pending);
+    const id = `${suffixOf(hash)}/${hash}-${normalizeTimestamp(pending.row.createdAt)}${pending.intent ? '.intent' : ''}`;
+    // Intents only guard against a crash of this process (see AsyncPending.intent): no fsync.
+    await writeFileDurably(this.tmpDir, join(this.root, 'async_pending', id), JSON.stringify(pending), !pending.intent);
+    return id;
+  }
+
+  async asyncPendings(limit: number): Promise<Array<{ id: string; pending: AsyncPending }>> {
+    this.check();
+    const base = join(this.root, 'async_pending');
+    const out: Array<{ id: string; pending: AsyncPending }> = [];
+    for (const suffix of await readdir(base).catch(() => [] as string[])) {
+      for (const f of await readdir(join(base, suffix)).catch(() => [] as string[])) {
+        if (out.length >= limit) return out;
+        const pending = await readJson<AsyncPending>(join(base, suffix, f)).catch(() => null);
+        if (pending) out.push({ id: `${suffix}/${f}`, pending });
+      }
+    }
+    return out;
+  }
+
+  async dropAsyncPending(id: string): Promise<void> {
+    this.check();
+    if (!ASYNC_PENDING_ID_RE.test(id)) throw new Error(`bad async pending id ${id}`);
+    await rm(join(this.root, 'async_pending', id), { force: true });
+  }
+}
+
+export const ASYNC_PENDING_ID_RE = /^[0-9a-f]{3}\/[0-9a-f]{32}-\d{10}\.\d{5}(\.intent)?$/;
+
+/** Async pendings are filed under a hash of the container row's path, like Swift's. */
+function hashOfPending(p: AsyncPending): string {
+  return createHash('md5').update(`/${p.account}/${p.container}/${p.row.name}`).digest('hex');
+}
+
+async function readJson<T>(path: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new CorruptObject(`${path}: unreadable`);
+    throw err;
   }
 }
 
 /** The temp file of one replica being written. */
-export class DataWriter {
+export class DataWriter implements ReplicaWriter {
   private closed = false;
 
   constructor(
@@ -224,11 +295,7 @@ export class DataWriter {
   ) {}
 
   async write(chunk: Buffer): Promise<void> {
-    let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
-    }
+    await writeAll(this.fh, chunk);
   }
 
   /** Footer, fsync, rename into the hash dir, fsync the dir: only then is the replica durable. */

@@ -17,7 +17,8 @@ export async function localClusterFromConfig(config: Config, clock?: Clock, onEr
     .map((d) => d.trim())
     .filter((d) => d !== '')
     .map((d) => (isAbsolute(d) ? d : join(resolve(config.server.data_dir), d)));
-  const cluster = await createLocalCluster({ root, replicas: os.replicas, devices, partPower: os.part_power, ...(clock ? { clock } : {}) });
+  const remote = { key: os.storage_key, timeoutMs: os.node_timeout * 1000, suppressMs: os.error_suppression_interval * 1000 };
+  const cluster = await createLocalCluster({ root, replicas: os.replicas, devices, partPower: os.part_power, remote, ...(clock ? { clock } : {}) });
   const stopDaemons = startDaemons(
     cluster,
     { replicatorSeconds: os.replicator_interval, auditorSeconds: os.auditor_interval, updaterSeconds: os.updater_interval, expirerSeconds: os.expirer_interval },

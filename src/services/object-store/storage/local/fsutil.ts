@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 /** fsync a directory so a rename inside it survives a power loss. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -17,14 +18,20 @@ export function tmpName(tmpDir: string): string {
   return join(tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.tmp`);
 }
 
-/** Small files (tombstones, .meta, async pendings): temp file, fsync, rename, dir fsync. */
-export async function writeSmallFileDurably(tmpDir: string, path: string, content: Buffer | string): Promise<void> {
+/**
+ * Tombstones, .meta files, async pendings and replicated files: temp file, fsync, rename,
+ * directory fsync. A stream body is copied with back-pressure, never held whole in memory.
+ * `sync = false` keeps the atomic rename but skips both fsyncs: the file then survives a
+ * process crash (the page cache does) but not necessarily a power loss.
+ */
+export async function writeFileDurably(tmpDir: string, path: string, content: Readable | Buffer | string, sync = true): Promise<void> {
   await mkdir(tmpDir, { recursive: true });
   const tmp = tmpName(tmpDir);
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(content);
-    await fh.sync();
+    if (typeof content === 'string' || Buffer.isBuffer(content)) await fh.writeFile(content);
+    else for await (const chunk of content) await writeAll(fh, chunk as Buffer);
+    if (sync) await fh.sync();
   } catch (err) {
     await fh.close();
     await rm(tmp, { force: true });
@@ -33,5 +40,11 @@ export async function writeSmallFileDurably(tmpDir: string, path: string, conten
   await fh.close();
   await mkdir(dirname(path), { recursive: true });
   await rename(tmp, path);
-  await fsyncDir(dirname(path));
+  if (sync) await fsyncDir(dirname(path));
+}
+
+/** FileHandle.write may write less than asked; loops until the whole chunk is on its way to disk. */
+export async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
 }

@@ -4,7 +4,11 @@ import { RingBuilder } from '../../ring/builder.js';
 import type { Ring } from '../../ring/ring.js';
 import { loadOrCreateHashPath, loadRing, loadRingFile, saveRingFile } from '../../ring/store.js';
 import { RING_KINDS, type RingDevice } from '../../ring/types.js';
-import { DeviceUnavailable, ObjectDisk } from './diskfile.js';
+import type { DbCache } from './db.js';
+import type { StorageDevice } from './device.js';
+import { DeviceUnavailable } from './diskfile.js';
+import { LocalDevice } from './local-device.js';
+import { RemoteDevice, RemoteNode, type RemoteOptions } from '../remote/client.js';
 
 export interface Rings {
   account: Ring;
@@ -51,53 +55,63 @@ export function defaultDevices(root: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => join(root, 'devices', `d${i}`));
 }
 
+/** How a ring device is found: its directory, or ip:port/device for a storage agent's. */
+function deviceKey(dev: RingDevice): string {
+  return dev.ip === undefined ? join(dev.path ?? '.', dev.device) : `${dev.ip}:${dev.port}/${dev.device}`;
+}
+
 /**
- * Device handles shared by the object, container and account servers: one ObjectDisk per
- * device directory. Remote devices (ip:port) need `nubes agent storage`, not built yet: they
- * count as unavailable, which the quorum logic already tolerates.
+ * Device handles shared by the object, container and account servers of the three rings: a
+ * LocalDevice per device directory, a RemoteDevice per device of a `nubes agent storage` node
+ * (ip:port in the ring).
  */
 export class Devices {
-  private readonly disks = new Map<string, ObjectDisk>();
+  private readonly byKey = new Map<string, StorageDevice>();
+  private readonly nodes = new Map<string, RemoteNode>();
 
-  constructor(rings: Rings) {
+  constructor(rings: Rings, dbs: DbCache, remote: RemoteOptions) {
     for (const ring of [rings.account, rings.container, rings.object]) {
       for (const dev of ring.devices) {
-        if (dev.ip !== undefined) continue;
-        const dir = this.dirOf(dev);
-        if (!this.disks.has(dir)) {
-          mkdirSync(dir, { recursive: true });
-          this.disks.set(dir, new ObjectDisk(dev.id, dir));
+        const key = deviceKey(dev);
+        if (this.byKey.has(key)) continue;
+        if (dev.ip === undefined) {
+          mkdirSync(key, { recursive: true });
+          this.byKey.set(key, new LocalDevice(dev.id, key, dbs));
+        } else {
+          const nodeKey = `${dev.ip}:${dev.port}`;
+          let node = this.nodes.get(nodeKey);
+          if (!node) {
+            node = new RemoteNode(dev.ip, dev.port ?? 6200, remote);
+            this.nodes.set(nodeKey, node);
+          }
+          this.byKey.set(key, new RemoteDevice(dev.id, node, dev.device));
         }
       }
     }
   }
 
-  private dirOf(dev: RingDevice): string {
-    return join(dev.path ?? '.', dev.device);
+  get(dev: RingDevice): StorageDevice {
+    const d = this.byKey.get(deviceKey(dev));
+    if (!d) throw new DeviceUnavailable(`device ${dev.device} is not in the rings`);
+    return d;
   }
 
-  get(dev: RingDevice): ObjectDisk {
-    const disk = dev.ip === undefined ? this.disks.get(this.dirOf(dev)) : undefined;
-    if (!disk) throw new DeviceUnavailable(`device ${dev.device} on ${dev.ip}:${dev.port} is remote (no storage agent)`);
-    return disk;
+  /** Like get(), but undefined when the device is known to be unusable right now. */
+  available(dev: RingDevice): StorageDevice | undefined {
+    const d = this.byKey.get(deviceKey(dev));
+    return d?.usable() ? d : undefined;
   }
 
-  /** Like get(), but undefined when the device can't be used right now. */
-  available(dev: RingDevice): ObjectDisk | undefined {
-    try {
-      const d = this.get(dev);
-      d.check();
-      return d;
-    } catch {
-      return undefined;
-    }
+  all(): StorageDevice[] {
+    return [...this.byKey.values()];
   }
 
-  all(): ObjectDisk[] {
-    return [...this.disks.values()];
+  /** The devices on this machine (what the auditor walks). */
+  local(): LocalDevice[] {
+    return this.all().filter((d): d is LocalDevice => d instanceof LocalDevice);
   }
 
-  byId(id: number): ObjectDisk | undefined {
-    return this.all().find((d) => d.id === id);
+  close(): void {
+    for (const n of this.nodes.values()) n.close();
   }
 }
