@@ -1,6 +1,7 @@
 // Loads dist/nubes.cjs through vm.Script with a V8 code cache next to it, so a restart skips
 // parsing and compiling the 3 MB bundle and the functions startup runs (Node 20 offers no
 // compile cache for ES modules or for require()).
+import { isAscii } from 'node:buffer';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -12,7 +13,10 @@ import vm from 'node:vm';
  * code compiled lazily while serving; never written for one-shot commands.
  */
 export function loadBundle(file, { keepCodeCache = false } = {}) {
-  const source = readFileSync(file, 'utf8');
+  const bytes = readFileSync(file);
+  // Pure ASCII decoded as latin1 is the same string, made in half the time (a few comments
+  // esbuild keeps may not be ASCII; then utf8).
+  const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   const { size, mtimeMs } = statSync(file);
   // Keyed by the bundle's identity and Node's version: V8 itself only checks the source length.
   const cacheFile = `${file}.${process.version}.${size}.${Math.round(mtimeMs)}.v8cache`;

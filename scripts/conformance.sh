@@ -184,7 +184,8 @@ echo "conformance: nubes is up (pid $SERVER_PID)"
 # ------------------------------------------------------------------ tempest workspace
 WS=$RUN_DIR/workspace
 set_args=()
-for kv in "${SVC_TEMPEST_SET[@]}"; do set_args+=(--set "$kv"); done
+# @URL@ in a setting is the server's base URL (known only now that it listens)
+for kv in "${SVC_TEMPEST_SET[@]}"; do set_args+=(--set "${kv//@URL@/$URL}"); done
 mkdir -p "$RUN_DIR/home"
 # HOME: `tempest init` registers every workspace in ~/.tempest/workspace.yaml; keep that out of the user's home
 if ! HOME=$RUN_DIR/home /usr/bin/python3 "$HARNESS/make-tempest-conf.py" --workspace "$WS" \

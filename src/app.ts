@@ -8,7 +8,7 @@ import { requestId } from './common/ids.js';
 import { InMemoryEventBus, type EventBus } from './common/events/index.js';
 import { JobQueue, WorkerPool } from './common/jobs/index.js';
 import { PolicyEnforcer, loadPolicyOverrides } from './common/policy/index.js';
-import type { AuthContext, Ec2Secret, Ec2SecretResolver, TokenValidator } from './common/auth/index.js';
+import type { AuthContext, Ec2Secret, Ec2SecretResolver, LimitReader, TokenValidator } from './common/auth/index.js';
 import { registerRequestId } from './common/http/request-id.js';
 import { registerAccessLog } from './common/http/access-log.js';
 import { useLazyValidators } from './common/http/lazy-validator.js';
@@ -61,19 +61,22 @@ export async function buildCloud(config: Config, options: CloudOptions = {}): Pr
   const events: EventBus = new InMemoryEventBus({ onError: (err: unknown, n: { event_type: string }) => log.warn({ err, event: n.event_type }, 'event handler failed') });
   const tokens = new DeferredTokenValidator();
   const ec2 = new DeferredEc2Resolver();
-  const deps: ServiceDeps = { config, db, log, clock, events, jobs, policy, tokens, ec2 };
+  const limits = new DeferredLimitReader();
+  const deps: ServiceDeps = { config, db, log, clock, events, jobs, policy, tokens, ec2, limits };
 
   const identity = await createIdentity(deps);
   tokens.target = identity.tokens;
   ec2.target = identity.ec2;
+  limits.target = identity.limits;
+  // Bootstrap hashes or checks the admin password on the thread pool while the other services
+  // are created and the routes built; services use identity only once they are started.
+  const bootstrapping = identity.bootstrap(modules.flatMap((m) => (m.catalog ? [m.catalog] : [])));
+  // Awaited below; this only keeps an early failure from counting as an unhandled rejection.
+  bootstrapping.catch(() => undefined);
   const instances = new Map<ServiceModule, ServiceInstance>();
   for (const module of modules) {
     instances.set(module, module.name === 'identity' ? identity : await module.create(deps));
   }
-  // Bootstrap hashes or checks the admin password on the thread pool while the routes are built.
-  const bootstrapping = identity.bootstrap(modules.flatMap((m) => (m.catalog ? [m.catalog] : [])));
-  // Awaited below; this only keeps an early failure from counting as an unhandled rejection.
-  bootstrapping.catch(() => undefined);
 
   const app: FastifyInstance = Fastify({
     // pino's Logger is a FastifyBaseLogger; the generic parameters just differ in name.
@@ -138,6 +141,14 @@ class DeferredTokenValidator implements TokenValidator {
   validate(token: string, opts?: { allowExpired?: boolean }): Promise<AuthContext> {
     if (!this.target) throw new Error('token validator used before identity was created');
     return this.target.validate(token, opts);
+  }
+}
+
+class DeferredLimitReader implements LimitReader {
+  target: LimitReader | null = null;
+  projectLimits(serviceType: string, projectId: string, resourceNames: readonly string[]): Promise<Record<string, number>> {
+    if (!this.target) throw new Error('limit reader used before identity was created');
+    return this.target.projectLimits(serviceType, projectId, resourceNames);
   }
 }
 

@@ -62,13 +62,23 @@ svc_image() {
   SVC_TEMPEST_SET=(
     image-feature-enabled.api_v2=True
     image-feature-enabled.api_v1=False
-    # not built yet: interoperable import, os_glance_* reserved-namespace tests
-    image-feature-enabled.import_image=False
-    image-feature-enabled.os_glance_reserved=False
+    # interoperable import: glance-direct, web-download (loopback only), copy-image, glance-download
+    image-feature-enabled.import_image=True
+    # os_glance_* properties are reserved (403), as Glance Zed
+    image-feature-enabled.os_glance_reserved=True
+    # the reference Glance's settings (shared/conformance/README.md): locations and the cache
+    image-feature-enabled.manage_locations=True
+    image.image_caching_enabled=True
+    # a loopback URL with data for the http-store location tests (the reference used Swift's healthcheck)
+    image.http_image=@URL@/healthcheck
   )
   SVC_TEMPEST_ARGS=()
   SVC_SERVER_ENV=(
     NUBES_IDENTITY_PASSWORD_HASH_ROUNDS=4
+    # as the reference Glance: two file stores, plus the read-only http store for locations
+    NUBES_IMAGE_ENABLED_BACKENDS=local:file,local2:file,web:http
+    NUBES_IMAGE_DEFAULT_BACKEND=local
+    NUBES_IMAGE_SHOW_MULTIPLE_LOCATIONS=true
   )
   SVC_SERVER_ARGS=()
   SVC_CONCURRENCY=2

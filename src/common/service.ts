@@ -7,7 +7,7 @@ import type { Clock } from './clock.js';
 import type { EventBus } from './events/index.js';
 import type { JobHandler, JobQueue } from './jobs/index.js';
 import type { PolicyEnforcer, RuleDefault } from './policy/index.js';
-import type { Ec2SecretResolver, TokenValidator } from './auth/index.js';
+import type { Ec2SecretResolver, LimitReader, TokenValidator } from './auth/index.js';
 
 /** What every service is handed; nothing else is global. */
 export interface ServiceDeps {
@@ -22,6 +22,8 @@ export interface ServiceDeps {
   tokens: TokenValidator;
   /** EC2 credential secrets for the S3 API (in-process s3token); set by buildCloud. */
   ec2?: Ec2SecretResolver;
+  /** Keystone's unified limits (in-process oslo.limit); set by buildCloud. */
+  limits?: LimitReader;
 }
 
 /** A catalog entry the identity bootstrap registers for the service. */

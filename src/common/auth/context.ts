@@ -44,6 +44,18 @@ export interface Ec2SecretResolver {
   ec2Secret(access: string): Promise<Ec2Secret | null>;
 }
 
+/**
+ * Keystone's unified limits as a service reads them (what oslo.limit fetches from GET /v3/limits
+ * and /v3/registered_limits for the service's own catalog entry and region).
+ */
+export interface LimitReader {
+  /**
+   * The limit of each named resource for a project of the service of `serviceType`: the project's
+   * limit, else the registered (default) limit. Resources with neither are left out.
+   */
+  projectLimits(serviceType: string, projectId: string, resourceNames: readonly string[]): Promise<Record<string, number>>;
+}
+
 export interface TokenValidator {
   /** Resolves the context for a token or throws CloudError('unauthorized'). */
   validate(token: string, opts?: { allowExpired?: boolean }): Promise<AuthContext>;

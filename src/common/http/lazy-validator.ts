@@ -9,7 +9,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
  * most of the first request's latency, and our schemas are code, exercised by the tests.
  */
 export function useLazyValidators(app: FastifyInstance): void {
-  const ajv = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, strict: false, validateSchema: false });
+  const ajv = new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false, strict: false, validateSchema: false, meta: false });
   app.setValidatorCompiler(({ schema }) => {
     let compiled: ValidateFunction | null = null;
     const validate = (data: unknown): boolean => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CatalogRegistration, ServiceDeps, ServiceInstance, ServiceModule } from '../../common/service.js';
-import type { Ec2SecretResolver, TokenValidator } from '../../common/auth/index.js';
+import type { Ec2SecretResolver, LimitReader, TokenValidator } from '../../common/auth/index.js';
+import { UnifiedLimitReader } from './limit-reader.js';
 import { acceptJsonBodies } from '../../common/http/json-body.js';
 import { rejectNulBytes } from '../../common/http/nul-guard.js';
 import { IDENTITY_MIGRATIONS } from './store/migrations/index.js';
@@ -17,6 +18,8 @@ export interface IdentityInstance extends ServiceInstance {
   tokens: TokenValidator;
   /** EC2 secrets for the object store's S3 API (Keystone's s3token, in-process). */
   ec2: Ec2SecretResolver;
+  /** Unified limits for other services' quota checks (what oslo.limit reads from Keystone). */
+  limits: LimitReader;
   bootstrap(catalog: CatalogRegistration[]): Promise<BootstrapResult>;
   bootstrapResult: BootstrapResult | null;
 }
@@ -34,6 +37,7 @@ export async function createIdentity(deps: ServiceDeps): Promise<IdentityInstanc
     service,
     tokens: service.tokens,
     ec2: { ec2Secret: (access) => service.credentials.ec2SecretFor(access) },
+    limits: new UnifiedLimitReader(service),
     bootstrapResult: null,
     async bootstrap(catalog) {
       instance.bootstrapResult = await bootstrapIdentity(service, publicBaseUrl(deps), catalog);

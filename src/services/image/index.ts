@@ -11,6 +11,14 @@ import { ImageApi } from './api/context.js';
 import { imageRoutes } from './api/images/routes.js';
 import { memberRoutes } from './api/members/routes.js';
 import { schemaRoutes } from './api/schemas/routes.js';
+import { metadefRoutes } from './api/metadefs/routes.js';
+import { cacheRoutes } from './api/cache/routes.js';
+import { usageRoutes } from './api/quota/routes.js';
+import { ImageCacheFeature } from './cache/feature.js';
+import { ImportService } from './import/service.js';
+import { importRoutes } from './api/import/routes.js';
+import { taskRoutes } from './api/tasks/routes.js';
+import { infoRoutes } from './api/info/routes.js';
 
 export interface ImageInstance extends ServiceInstance {
   service: ImageService;
@@ -19,10 +27,15 @@ export interface ImageInstance extends ServiceInstance {
 export async function createImage(deps: ServiceDeps): Promise<ImageInstance> {
   const service = new ImageService(deps);
   const api = new ImageApi(service, deps.tokens, deps.policy);
+  const importer = new ImportService(service);
+  const cache = new ImageCacheFeature(service, deps);
+  service.cache = cache;
   return {
     service,
-    jobHandlers: service.jobHandlers(),
+    jobHandlers: [...service.jobHandlers(), ...importer.jobHandlers()],
     async routes(app: FastifyInstance) {
+      // The swift store and glance-download call the cloud's own APIs through this app.
+      service.http.attach(app);
       acceptJsonBodies(app);
       // Image data is streamed to the store as it arrives, never parsed or buffered.
       app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
@@ -32,11 +45,21 @@ export async function createImage(deps: ServiceDeps): Promise<ImageInstance> {
       await imageRoutes(app, api);
       await memberRoutes(app, api);
       await schemaRoutes(app, api);
+      await importRoutes(app, api, importer);
+      await taskRoutes(app, api, importer);
+      await infoRoutes(app, api, importer, deps.tokens);
+      await metadefRoutes(app, api, deps);
+      await cacheRoutes(app, api, cache);
+      await usageRoutes(app, api);
     },
     async start() {
       // Only a process that owns the data alone (embedded SQLite) may reap; with PostgreSQL
       // other processes may be mid-upload.
       if (deps.db.engine === 'sqlite') await service.reconcile();
+      await cache.start();
+    },
+    async stop() {
+      await cache.stop();
     },
   };
 }

@@ -1,4 +1,7 @@
 import type { RuleDefault } from '../../common/policy/index.js';
+import { METADEF_POLICIES } from './metadefs/policies.js';
+import { CACHE_POLICIES } from './cache/policies.js';
+import { IMPORT_POLICIES } from './import/policies.js';
 
 const rule = (name: string, checkStr: string, description: string): RuleDefault => ({ name, checkStr, description });
 
@@ -26,4 +29,9 @@ export const IMAGE_POLICIES: RuleDefault[] = [
   rule('image:get_member', '', 'GET /v2/images/{image_id}/members/{member_id}'),
   rule('image:modify_member', '', 'PUT /v2/images/{image_id}/members/{member_id}'),
   rule('image:delete_member', '', 'DELETE /v2/images/{image_id}/members/{member_id}'),
+  rule('image:set_image_location', '', 'Add or replace image locations (PATCH /locations).'),
+  rule('image:delete_image_location', '', 'Remove image locations (PATCH remove /locations/N).'),
+  ...METADEF_POLICIES,
+  ...CACHE_POLICIES,
+  ...IMPORT_POLICIES,
 ];

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { ServiceDeps } from '../../common/service.js';
 import { CloudError, badRequest, conflict, forbidden, notFound } from '../../common/errors.js';
 import { isoMicro } from '../../common/db/time.js';
@@ -6,21 +5,35 @@ import { uuid } from '../../common/ids.js';
 import type { JobHandler } from '../../common/jobs/index.js';
 import { CORE_WRITABLE, MEMBER_STATUSES, type Image, type ImageMember, type MemberStatus, type Visibility } from './model/image.js';
 import { ImageRepository } from './store/repository.js';
-import { FilesystemImageStore } from './stores/filesystem.js';
-import type { ImageStore } from './stores/types.js';
+import { InProcessHttp } from './stores/in-process-http.js';
+import { buildStoreRegistry, type StoreRegistry } from './stores/registry.js';
+import { dataJobHandlers, deleteDataOf, reconcileStores } from './stores/maintenance.js';
 import { checkWritable, validateAttribute, validateTag } from './validate.js';
 import type { Caller } from './caller.js';
+import type { ImageCacheFeature } from './cache/feature.js';
+import { ImageQuotas } from './quota/limits.js';
 
 export const DATA_QUEUE = 'image.data';
 
 /** The image service's domain logic: Glance's lifecycle, visibility and sharing rules. */
 export class ImageService {
   readonly repo: ImageRepository;
-  readonly store: ImageStore;
+  /** This cloud's own HTTP API in-process (the swift store and glance-download use it). */
+  readonly http = new InProcessHttp();
+  /** The enabled stores (multi-store); every location names one. */
+  readonly stores: StoreRegistry;
+  /** Run (in order) before an image row is deleted, e.g. to drop its staged data. */
+  readonly beforeDelete: ((image: Image) => Promise<void>)[] = [];
+  /** The local image cache (cache/feature.ts), set by index.ts; downloads are served from and fill it. */
+  cache: ImageCacheFeature | null = null;
 
-  constructor(readonly deps: ServiceDeps, store?: ImageStore) {
+  /** Keystone unified-limit quotas (quota/limits.ts). */
+  readonly quotas: ImageQuotas;
+
+  constructor(readonly deps: ServiceDeps, stores?: StoreRegistry) {
     this.repo = new ImageRepository(deps.db);
-    this.store = store ?? new FilesystemImageStore(join(deps.config.server.data_dir, 'images'));
+    this.quotas = new ImageQuotas(deps);
+    this.stores = stores ?? buildStoreRegistry(deps.config, this.http);
   }
 
   get config() {
@@ -66,6 +79,7 @@ export class ImageService {
       if (key !== 'id') checkWritable(key);
       validateAttribute(key, value);
     }
+    await this.quotas.enforce(caller.project, { image_count_total: 1 });
     const id = (body.id as string | undefined)?.toLowerCase() ?? uuid();
     if (await this.repo.exists(id)) throw conflict(`An image with identifier ${id} already exists`);
     const owner = body.owner === undefined ? caller.project : (body.owner as string | null);
@@ -98,7 +112,7 @@ export class ImageService {
       minDisk: (body.min_disk as number | undefined) ?? 0,
       minRam: (body.min_ram as number | undefined) ?? 0,
       properties,
-      location: null,
+      locations: [],
       tags,
       createdAt: now,
       updatedAt: now,
@@ -114,7 +128,8 @@ export class ImageService {
   }
 
   /** Applies already-validated changes of a PATCH (see api/images/patch.ts) and stores them. */
-  async save(caller: Caller, before: Image, after: Image): Promise<Image> {
+  /** `data`: also write status, size, hashes and locations (a PATCH of /locations changes them). */
+  async save(caller: Caller, before: Image, after: Image, opts: { data?: boolean } = {}): Promise<Image> {
     if (after.visibility !== before.visibility) this.checkVisibilityChange(caller, after.visibility);
     if (after.owner !== before.owner && !caller.isAdmin) throw forbidden("Owner can't be updated by non admin.");
     if (after.status === 'active' || after.status === 'deactivated') {
@@ -126,7 +141,7 @@ export class ImageService {
     this.checkQuota('image_property_quota', Object.keys(after.properties).length, 'properties');
     after.updatedAt = this.now();
     const tagsChanged = after.tags.join('\n') !== before.tags.join('\n');
-    if (!(await this.repo.update(after, { tags: tagsChanged }))) throw notFound(`No image found with ID ${after.id}`);
+    if (!(await this.repo.update(after, { tags: tagsChanged, data: opts.data }))) throw notFound(`No image found with ID ${after.id}`);
     this.deps.events.publish('image.update', { id: after.id });
     return after;
   }
@@ -134,8 +149,9 @@ export class ImageService {
   async delete(caller: Caller, id: string): Promise<void> {
     const image = await this.getMutable(caller, id, 'You are not permitted to delete this image.');
     if (image.protected) throw forbidden(`Image ${id} is protected and cannot be deleted.`);
-    // The job is stored before the row goes: a crash in between leaves the data referenced, never lost track of.
-    if (image.location) await this.deps.jobs.enqueue(DATA_QUEUE, 'delete_data', { v: 1, location: image.location });
+    for (const hook of this.beforeDelete) await hook(image);
+    // The jobs are stored before the row goes: a crash in between leaves the data referenced, never lost track of.
+    await deleteDataOf(this, image.locations, image.id);
     await this.repo.delete(id);
     this.deps.events.publish('image.delete', { id });
   }
@@ -216,19 +232,9 @@ export class ImageService {
     await this.repo.deleteMember(id, memberId);
   }
 
-  /** The durable data-deletion job: idempotent, and it never removes data an image row still points at. */
+  /** The durable data-deletion and store-reaping jobs (stores/maintenance.ts). */
   jobHandlers(): JobHandler[] {
-    const handler: JobHandler<{ v: number; location: string }> = {
-      queue: DATA_QUEUE,
-      kind: 'delete_data',
-      run: async (payload) => {
-        if ((await this.repo.referencedLocations()).has(payload.location)) return { kept: true };
-        const key = keyOf(payload.location);
-        if (key) await this.store.delete(key);
-        return { deleted: payload.location };
-      },
-    };
-    return [handler as unknown as JobHandler];
+    return dataJobHandlers(this);
   }
 
   /**
@@ -238,19 +244,9 @@ export class ImageService {
    */
   async reconcile(): Promise<void> {
     for (const id of await this.repo.idsInStatus('saving')) await this.repo.transition(id, ['saving'], { status: 'queued', updated_at: this.now() });
-    await this.store.cleanupPartial();
-    const referenced = await this.repo.referencedLocations();
-    for (const key of await this.store.list()) {
-      if (!referenced.has(locationOf(this.store, key))) {
-        this.deps.log.info({ key }, 'reaping orphaned image data');
-        await this.store.delete(key);
-      }
-    }
+    await reconcileStores(this);
   }
 }
-
-export const locationOf = (store: ImageStore, key: string): string => `${store.name}:${key}`;
-export const keyOf = (location: string): string | null => location.split(':').slice(1).join(':') || null;
 
 function dedupe(tags: string[]): string[] {
   return [...new Set(tags)].sort();

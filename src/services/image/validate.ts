@@ -51,6 +51,8 @@ export function validateAttribute(key: string, value: unknown): void {
     default:
       if (typeof value !== 'string') throw schemaError(`${JSON.stringify(value)} is not of type 'string'`);
       if (value.length > 65535) throw schemaError('value is too long');
+      // Glance stores property names in a varchar(255) column and checks them itself (LP #1737952).
+      if (key.length > 255) throw badRequest('Custom property should not be greater than 255 characters.');
   }
 }
 

@@ -39,11 +39,22 @@ export interface Image {
   minDisk: number;
   minRam: number;
   properties: Record<string, string>;
-  location: string | null;
+  /** Where the data is, one entry per store holding a copy; empty until data arrives. */
+  locations: ImageLocation[];
   tags: string[];
   createdAt: string;
   updatedAt: string;
 }
+
+/** Glance's location: a store URL plus metadata; `metadata.store` names the store (multi-store). */
+export interface ImageLocation {
+  url: string;
+  metadata: Record<string, unknown>;
+}
+
+/** The store id a location belongs to, when it records one. */
+export const storeOfLocation = (location: ImageLocation): string | null =>
+  typeof location.metadata.store === 'string' ? location.metadata.store : null;
 
 export interface ImageMember {
   imageId: string;

@@ -1,15 +1,18 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../../common/db/index.js';
+import type { Database, DbEngine } from '../../../common/db/index.js';
 import { fromDbBool, toDbBool } from '../../../common/db/index.js';
-import type { Image, ImageMember, ImageStatus, MemberStatus, Visibility } from '../model/image.js';
+import type { Image, ImageLocation, ImageMember, ImageStatus, MemberStatus, Visibility } from '../model/image.js';
 import type { ImageMemberRow, ImageRow, ImageTables } from './tables.js';
+import { selectImagePage, type ListSpec } from './list-query.js';
 
 /** Queries over the image tables; no access rules here (service.ts applies Glance's). */
 export class ImageRepository {
   private readonly db: Kysely<ImageTables>;
+  private readonly engine: DbEngine;
 
   constructor(database: Database) {
     this.db = database.typed<ImageTables>();
+    this.engine = database.engine;
   }
 
   async insert(image: Image): Promise<void> {
@@ -30,35 +33,32 @@ export class ImageRepository {
     return fromRow(row, tags.map((t) => t.tag));
   }
 
-  /** Images a project can possibly see: its own, public, community, shared with it; every image for `all`. */
-  async candidates(project: string | null, all: boolean): Promise<Image[]> {
-    let query = this.db.selectFrom('image_images').selectAll();
-    if (!all) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('visibility', 'in', ['public', 'community']),
-          ...(project
-            ? [
-                eb('owner', '=', project),
-                eb.and([eb('visibility', '=', 'shared'), eb('id', 'in', eb.selectFrom('image_members').select('image_id').where('member_id', '=', project))]),
-              ]
-            : []),
-        ]),
-      );
-    }
-    const rows = await query.execute();
+  /** One page of GET /v2/images, filtered, ordered and cut in SQL (see list-query.ts), with tags. */
+  async list(spec: ListSpec): Promise<Image[]> {
+    const rows = await selectImagePage(this.db, this.engine, spec);
     if (!rows.length) return [];
-    const tagRows = await this.db.selectFrom('image_tags').select(['image_id', 'tag']).orderBy('tag').execute();
+    const tagRows = await this.db.selectFrom('image_tags').select(['image_id', 'tag']).where('image_id', 'in', rows.map((r) => r.id)).orderBy('tag').execute();
     const tags = new Map<string, string[]>();
     for (const t of tagRows) tags.set(t.image_id, [...(tags.get(t.image_id) ?? []), t.tag]);
     return rows.map((row) => fromRow(row, tags.get(row.id) ?? []));
   }
 
   /** Writes the changed core fields, properties and tags; returns false when the row is gone. */
-  async update(image: Image, opts: { tags?: boolean } = {}): Promise<boolean> {
+  async update(image: Image, opts: { tags?: boolean; data?: boolean } = {}): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const { id, ...values } = toRow(image);
-      const result = await trx.updateTable('image_images').set(values).where('id', '=', id).executeTakeFirst();
+      const { id, status, size, virtual_size, checksum, os_hash_algo, os_hash_value, locations, ...values } = toRow(image);
+      // Status, data and os_glance_* import bookkeeping belong to uploads and import jobs running
+      // concurrently: a metadata PATCH writes them only when asked (`data`), and keeps the
+      // stored os_glance_* properties instead of the ones it read before.
+      let current = trx.selectFrom('image_images').select('properties').where('id', '=', id);
+      if (this.engine === 'postgres') current = current.forUpdate();
+      const row = await current.executeTakeFirst();
+      if (!row) return false;
+      const stored = JSON.parse(row.properties) as Record<string, string>;
+      const properties = Object.fromEntries(Object.entries(image.properties).filter(([key]) => !key.startsWith('os_glance')));
+      for (const [key, value] of Object.entries(stored)) if (key.startsWith('os_glance')) properties[key] = value;
+      const dataValues = opts.data ? { status, size, virtual_size, checksum, os_hash_algo, os_hash_value, locations } : {};
+      const result = await trx.updateTable('image_images').set({ ...values, ...dataValues, properties: JSON.stringify(properties) }).where('id', '=', id).executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) return false;
       if (opts.tags) {
         await trx.deleteFrom('image_tags').where('image_id', '=', id).execute();
@@ -101,11 +101,6 @@ export class ImageRepository {
     return rows.map(memberFromRow);
   }
 
-  async memberships(projectId: string): Promise<Map<string, MemberStatus>> {
-    const rows = await this.db.selectFrom('image_members').select(['image_id', 'status']).where('member_id', '=', projectId).execute();
-    return new Map(rows.map((r) => [r.image_id, r.status as MemberStatus]));
-  }
-
   async member(imageId: string, memberId: string): Promise<ImageMember | null> {
     const row = await this.db.selectFrom('image_members').selectAll().where('image_id', '=', imageId).where('member_id', '=', memberId).executeTakeFirst();
     return row ? memberFromRow(row) : null;
@@ -129,10 +124,10 @@ export class ImageRepository {
     return Number(row?.total ?? 0);
   }
 
-  /** Locations still referenced by an image row (the data reaper keeps those). */
-  async referencedLocations(): Promise<Set<string>> {
-    const rows = await this.db.selectFrom('image_images').select('location').where('location', 'is not', null).execute();
-    return new Set(rows.map((r) => r.location as string));
+  /** Every location an image row still references (the data reaper keeps those). */
+  async referencedLocations(): Promise<ImageLocation[]> {
+    const rows = await this.db.selectFrom('image_images').select('locations').where('locations', '!=', '[]').execute();
+    return rows.flatMap((r) => JSON.parse(r.locations) as ImageLocation[]);
   }
 
   async idsInStatus(status: ImageStatus): Promise<string[]> {
@@ -159,7 +154,7 @@ function toRow(image: Image): ImageRow {
     min_disk: image.minDisk,
     min_ram: image.minRam,
     properties: JSON.stringify(image.properties),
-    location: image.location,
+    locations: JSON.stringify(image.locations),
     created_at: image.createdAt,
     updated_at: image.updatedAt,
   };
@@ -184,7 +179,7 @@ function fromRow(row: ImageRow, tags: string[]): Image {
     minDisk: row.min_disk,
     minRam: row.min_ram,
     properties: JSON.parse(row.properties) as Record<string, string>,
-    location: row.location,
+    locations: JSON.parse(row.locations) as ImageLocation[],
     tags,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

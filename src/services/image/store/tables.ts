@@ -1,4 +1,4 @@
-/** Row shapes of the image tables (see migrations/0001-initial.ts). */
+/** Row shapes of the image tables (see migrations/). */
 export interface ImageRow {
   id: string;
   name: string | null;
@@ -18,8 +18,8 @@ export interface ImageRow {
   min_ram: number;
   /** Custom properties as a JSON object of strings; Glance shows them at the top level. */
   properties: string;
-  /** `<store>:<key>` of the image data once uploaded; null while queued. */
-  location: string | null;
+  /** JSON array of {url, metadata} (metadata.store is the store id); '[]' while there is no data. Migration 0002. */
+  locations: string;
   created_at: string;
   updated_at: string;
 }

@@ -71,6 +71,32 @@ export function runStoreContract(name: string, make: () => Promise<{ store: Imag
     assert.equal(await store.stat('d'), null);
   });
 
+  withStore('location URLs name their key and no other store\'s', async (store) => {
+    const url = store.locationUrl('img-7');
+    assert.equal(store.keyOf(url), 'img-7');
+    assert.equal(store.keyOf('http://127.0.0.1/other/img-7'), null);
+    assert.equal(store.keyOf(`${url}/../x`), null);
+  });
+
+  withStore('a large put streams through and ranges cross chunk boundaries', async (store) => {
+    const body = Buffer.alloc(3 * 65536 + 123);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7) % 251;
+    const parts = [];
+    for (let at = 0; at < body.length; at += 10_000) parts.push(body.subarray(at, at + 10_000));
+    assert.equal((await store.put('big', Readable.from(parts))).size, body.length);
+    assert.deepEqual(await readAll(await store.get('big')), body);
+    assert.deepEqual(await readAll(await store.get('big', { start: 65530, end: 131080 })), body.subarray(65530, 131081));
+    await store.put('big', Readable.from([Buffer.from('small now')]));
+    assert.equal((await readAll(await store.get('big'))).toString(), 'small now');
+    assert.deepEqual(await store.stat('big'), { size: 9 });
+  });
+
+  withStore('an empty put stores an empty object', async (store) => {
+    assert.equal((await store.put('empty', Readable.from([]))).size, 0);
+    assert.equal((await readAll(await store.get('empty'))).length, 0);
+    assert.deepEqual(await store.stat('empty'), { size: 0 });
+  });
+
   withStore('an aborted put rejects and leaves no object', async (store) => {
     const controller = new AbortController();
     const data = new Readable({ read() { /* never ends until aborted */ } });

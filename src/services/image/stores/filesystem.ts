@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
@@ -17,8 +17,11 @@ export class FilesystemImageStore implements ImageStore {
   readonly name = 'file';
   private readonly tmp: string;
 
-  constructor(private readonly root: string) {
-    this.tmp = join(root, '.tmp');
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.tmp = join(this.root, '.tmp');
   }
 
   private path(key: string): string {
@@ -93,6 +96,18 @@ export class FilesystemImageStore implements ImageStore {
     }
     for (const name of entries) await rm(join(this.tmp, name), { force: true });
     return entries.length;
+  }
+
+  locationUrl(key: string): string {
+    return `file://${this.path(key)}`;
+  }
+
+  keyOf(url: string): string | null {
+    const prefix = `file://${this.root}/`;
+    if (url.startsWith(prefix)) return SAFE_KEY.test(url.slice(prefix.length)) ? url.slice(prefix.length) : null;
+    // Rows written before multi-store kept `file:<key>` (see migration 0002).
+    const legacy = /^file:([A-Za-z0-9._-]{1,200})$/.exec(url);
+    return legacy ? (legacy[1] ?? null) : null;
   }
 }
 

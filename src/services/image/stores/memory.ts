@@ -41,4 +41,13 @@ export class MemoryImageStore implements ImageStore {
   async cleanupPartial(): Promise<number> {
     return 0;
   }
+
+  locationUrl(key: string): string {
+    return `memory://${key}`;
+  }
+
+  keyOf(url: string): string | null {
+    const key = url.startsWith('memory://') ? url.slice('memory://'.length) : '';
+    return /^[A-Za-z0-9._-]{1,200}$/.test(key) ? key : null;
+  }
 }

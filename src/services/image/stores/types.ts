@@ -29,6 +29,10 @@ export interface ImageStore {
   list(): Promise<string[]>;
   /** Removes leftovers of puts that never finished (a crash mid-upload). */
   cleanupPartial(): Promise<number>;
+  /** The location URL Glance shows for `key` in this store (`file:///...`, `swift+...`). */
+  locationUrl(key: string): string;
+  /** The key a location URL of this store names, or null when the URL is not one of this store's. */
+  keyOf(url: string): string | null;
 }
 
 export class StoreObjectMissing extends Error {

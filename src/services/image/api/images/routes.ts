@@ -1,39 +1,44 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { CloudError, badRequest } from '../../../../common/errors.js';
+import { CloudError, badRequest, notFound } from '../../../../common/errors.js';
 import { downloadImage, uploadImage } from '../../data.js';
-import { listImages, type Query } from '../../listing.js';
-import { applyPatch } from '../../patch.js';
+import { assertDecodableQuery, listImages, pageLinks, type Query } from '../../listing.js';
+import { updateImage } from '../../locations/update.js';
+import { withLocations } from '../../locations/view.js';
+import type { Image } from '../../model/image.js';
 import type { ImageApi } from '../context.js';
 import { renderImage } from './view.js';
 
 type Params = { image_id: string };
 const PATCH_TYPES = ['application/openstack-images-v2.1-json-patch', 'application/openstack-images-v2.0-json-patch'];
 
-function nextLink(request: FastifyRequest, marker: string): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(request.query as Query)) {
-    if (key === 'marker' || value === undefined) continue;
-    for (const v of [value].flat()) params.append(key, v);
-  }
-  params.append('marker', marker);
-  return `/v2/images?${params.toString()}`;
+/**
+ * Glance reads image data only as application/octet-stream: any other type is 415 (after the
+ * token and policy checks, as Glance orders them), decided before a parser touches the body.
+ */
+export function octetStreamOnly(api: ImageApi, rule: string): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    const type = String(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (type === 'application/octet-stream') return;
+    await api.guard(request, rule);
+    throw new CloudError('unsupported_media_type', `Invalid content type ${type}`);
+  };
 }
 
 /** /v2/images, its data, tags and actions. */
 export async function imageRoutes(app: FastifyInstance, api: ImageApi): Promise<void> {
   const { service } = api;
-  const view = (image: Parameters<typeof renderImage>[0]) => renderImage(image, service.store.name);
+  const view = (image: Image) => withLocations(renderImage(image), image, service.config);
 
   app.get('/v2/images', async (request) => {
     const caller = await api.guard(request, 'get_images');
-    const page = await listImages(service, caller, request.query as Query);
-    return {
-      images: page.images.map(view),
-      first: '/v2/images',
-      schema: '/v2/schemas/images',
-      ...(page.next ? { next: nextLink(request, page.next) } : {}),
-    };
+    // The router ignores trailing slashes; Glance has no /v2/images/ (an empty image id): 404.
+    if ((request.raw.url ?? '').split('?')[0]?.endsWith('/')) throw notFound('The resource could not be found.');
+    assertDecodableQuery(request.raw.url ?? '');
+    const query = request.query as Query;
+    const page = await listImages(service, caller, query);
+    const { first, next } = pageLinks(query, page.next);
+    return { images: page.images.map(view), first, schema: '/v2/schemas/images', ...(next ? { next } : {}) };
   });
 
   app.post('/v2/images', async (request, reply) => {
@@ -56,9 +61,9 @@ export async function imageRoutes(app: FastifyInstance, api: ImageApi): Promise<
       throw new CloudError('unsupported_media_type', `Unsupported Content-Type; expected one of ${PATCH_TYPES.join(', ')}`);
     }
     const caller = await api.guard(request, 'modify_image');
-    const before = await service.getMutable(caller, request.params.image_id);
-    const after = applyPatch(before, request.body);
-    return view(await service.save(caller, before, after));
+    const draft = type === 'application/openstack-images-v2.0-json-patch' ? 4 : 10;
+    const authorize = async (rule: string) => void (await api.guard(request, rule));
+    return view(await updateImage(service, caller, request.params.image_id, request.body, draft, authorize));
   });
 
   app.delete<{ Params: Params }>('/v2/images/:image_id', async (request, reply) => {
@@ -91,12 +96,13 @@ export async function imageRoutes(app: FastifyInstance, api: ImageApi): Promise<
     return reply.code(204).send();
   });
 
-  app.put<{ Params: Params }>('/v2/images/:image_id/file', async (request, reply) => {
+  app.put<{ Params: Params }>('/v2/images/:image_id/file', { onRequest: octetStreamOnly(api, 'upload_image') }, async (request, reply) => {
     const caller = await api.guard(request, 'upload_image');
     const body = request.body;
     if (!(body instanceof Readable)) throw new CloudError('unsupported_media_type', 'Content-Type must be application/octet-stream.');
     const length = request.headers['content-length'] === undefined ? null : Number(request.headers['content-length']);
-    await uploadImage(service, caller, request.params.image_id, body, Number.isFinite(length) ? length : null);
+    const store = request.headers['x-image-meta-store'];
+    await uploadImage(service, caller, request.params.image_id, body, Number.isFinite(length) ? length : null, typeof store === 'string' ? store.trim() : undefined);
     return reply.code(204).send();
   });
 

@@ -1,12 +1,15 @@
 import { isoSeconds, parseIso } from '../../../../common/db/time.js';
-import type { Image, ImageMember } from '../../model/image.js';
+import { storeOfLocation, type Image, type ImageMember } from '../../model/image.js';
 
 const wireTime = (iso: string): string => isoSeconds(parseIso(iso));
 
 /** Glance's ImagesResponseSerializer: custom properties at the top level, then the core attributes. */
-export function renderImage(image: Image, storeName: string): Record<string, unknown> {
+export function renderImage(image: Image): Record<string, unknown> {
+  const stores = image.locations.map(storeOfLocation).filter((id): id is string => id !== null);
+  // os_glance_stage_host is bookkeeping between API workers; Glance's serializer hides it.
+  const { os_glance_stage_host: _stageHost, ...properties } = image.properties;
   return {
-    ...image.properties,
+    ...properties,
     name: image.name,
     disk_format: image.diskFormat,
     container_format: image.containerFormat,
@@ -29,7 +32,7 @@ export function renderImage(image: Image, storeName: string): Record<string, unk
     self: `/v2/images/${image.id}`,
     file: `/v2/images/${image.id}/file`,
     schema: '/v2/schemas/image',
-    ...(image.location ? { stores: storeName } : {}),
+    ...(stores.length ? { stores: stores.join(',') } : {}),
   };
 }
 
