@@ -5,6 +5,7 @@ import { statusLine } from './faults.js';
 import { MimeInvalid, iterMultipart, parseHeaderParams } from './multipart.js';
 import type { PreAuthRequest } from './pre-auth.js';
 import { subrequest, type SubResponse } from './subrequest.js';
+import { parseSignature } from './tempurl.js';
 
 /**
  * FormPOST (Swift's formpost middleware): a browser form, multipart/form-data POSTed to
@@ -15,7 +16,6 @@ import { subrequest, type SubResponse } from './subrequest.js';
  */
 
 const MAX_VALUE_LENGTH = 4096;
-const DIGEST_LENGTHS: Record<number, string> = { 40: 'sha1', 64: 'sha256', 128: 'sha512' };
 
 class FormInvalid extends Error {}
 class FormUnauthorized extends Error {}
@@ -49,18 +49,6 @@ class Capped extends Transform {
     }
     cb(null, chunk);
   }
-}
-
-/** "<hex>" (algorithm by length) or "<algo>:<base64>"; null when malformed. */
-function parseSignature(sig: string): [string, Buffer] | null {
-  const colon = sig.indexOf(':');
-  if (colon > 0) {
-    const algo = sig.slice(0, colon);
-    if (!['sha1', 'sha256', 'sha512'].includes(algo)) return null;
-    return [algo, Buffer.from(sig.slice(colon + 1).replace(/-/g, '+').replace(/_/g, '/'), 'base64')];
-  }
-  const algo = DIGEST_LENGTHS[sig.length];
-  return algo && /^[0-9a-f]+$/i.test(sig) ? [algo, Buffer.from(sig, 'hex')] : null;
 }
 
 async function tempUrlKeys(api: ObjectStoreApi, r: PreAuthRequest): Promise<string[]> {

@@ -12,8 +12,11 @@ function parseExpires(value: string): number | null {
   return m ? Math.floor(Date.parse(`${m[1]}Z`) / 1000) : null;
 }
 
-/** "<hex>" (algorithm by length) or "<algo>:<base64url>" → [algorithm, raw digest]. */
-function parseSignature(sig: string): [string, Buffer] | null {
+/**
+ * A TempURL or FormPOST signature: "<hex>" (algorithm by length) or "<algo>:<base64url>" →
+ * [algorithm, raw digest]; null when malformed.
+ */
+export function parseSignature(sig: string): [string, Buffer] | null {
   const colon = sig.indexOf(':');
   if (colon > 0) {
     const algo = sig.slice(0, colon);
