@@ -1,5 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { badRequest } from '../../../common/errors.js';
+import { pagedCollectionSchema } from '../api/schemas/collection.js';
 
 /**
  * The JSON schemas Glance serves under /v2/schemas/metadefs/* and validates request bodies
@@ -112,21 +113,8 @@ function tagFields(): Schema {
 /** glance.schema.CollectionSchema: the item schema's definitions move up to the collection. */
 function collection(name: string, item: Schema, asDict = false): Schema {
   const { definitions: defs, ...itemWithoutDefinitions } = item;
-  return {
-    name,
-    properties: {
-      [name]: asDict ? { type: 'object', additionalProperties: itemWithoutDefinitions } : { type: 'array', items: itemWithoutDefinitions },
-      first: { type: 'string' },
-      next: { type: 'string' },
-      schema: { type: 'string' },
-    },
-    links: [
-      { rel: 'first', href: '{first}' },
-      { rel: 'next', href: '{next}' },
-      { rel: 'describedby', href: '{schema}' },
-    ],
-    ...(defs ? { definitions: defs } : {}),
-  };
+  const list = asDict ? { type: 'object', additionalProperties: itemWithoutDefinitions } : { type: 'array', items: itemWithoutDefinitions };
+  return pagedCollectionSchema(name, list, defs ? { definitions: defs } : {});
 }
 
 export const METADEF_SCHEMAS = {

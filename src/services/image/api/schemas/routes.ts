@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CONTAINER_FORMATS, DISK_FORMATS, IMAGE_STATUSES, MEMBER_STATUSES, VISIBILITIES } from '../../model/image.js';
 import type { ImageApi } from '../context.js';
+import { pagedCollectionSchema } from './collection.js';
 
 const ro = (type: unknown, description: string, extra: Record<string, unknown> = {}) => ({ type, readOnly: true, description, ...extra });
 
@@ -65,16 +66,7 @@ export async function schemaRoutes(app: FastifyInstance, api: ImageApi): Promise
   });
   app.get('/v2/schemas/images', async (request) => {
     await api.guard(request, 'get_images');
-    return {
-      name: 'images',
-      properties: {
-        images: { type: 'array', items: imageSchema() },
-        schema: { type: 'string' },
-        first: { type: 'string' },
-        next: { type: 'string' },
-      },
-      links: [{ rel: 'first', href: '{first}' }, { rel: 'next', href: '{next}' }, { rel: 'describedby', href: '{schema}' }],
-    };
+    return pagedCollectionSchema('images', { type: 'array', items: imageSchema() });
   });
   app.get('/v2/schemas/member', async (request) => {
     await api.guard(request, 'get_member');

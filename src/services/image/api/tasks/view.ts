@@ -1,5 +1,6 @@
 import { isoSeconds, parseIso } from '../../../../common/db/time.js';
 import type { Task } from '../../import/tasks.js';
+import { pagedCollectionSchema } from '../schemas/collection.js';
 
 const wireTime = (iso: string): string => isoSeconds(parseIso(iso));
 /** jsonutils.to_primitive of a datetime: microseconds, no zone (GET /v2/images/{id}/tasks). */
@@ -88,18 +89,5 @@ export function taskSchema(): Record<string, unknown> {
 /** GET /v2/schemas/tasks: the collection of partial tasks (no input, result, message). */
 export function tasksSchema(): Record<string, unknown> {
   const { input: _i, result: _r, message: _m, ...partial } = TASK_PROPERTIES;
-  return {
-    name: 'tasks',
-    properties: {
-      tasks: { type: 'array', items: { name: 'task', properties: partial, additionalProperties: false } },
-      first: { type: 'string' },
-      next: { type: 'string' },
-      schema: { type: 'string' },
-    },
-    links: [
-      { rel: 'first', href: '{first}' },
-      { rel: 'next', href: '{next}' },
-      { rel: 'describedby', href: '{schema}' },
-    ],
-  };
+  return pagedCollectionSchema('tasks', { type: 'array', items: { name: 'task', properties: partial, additionalProperties: false } });
 }
