@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { startTestCloud, type TestCloud } from '../../helpers/cloud.js';
-import { sharedHashPool } from '../../../src/services/image/hashing/pool.js';
+import { sharedHashPool } from '../../../src/common/hashing/pool.js';
 import { imageClient } from './import-helpers.js';
 
 const MiB = 1024 * 1024;

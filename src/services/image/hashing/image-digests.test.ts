@@ -4,7 +4,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, describe, it } from 'node:test';
 import { HashingTransform } from './image-digests.js';
-import { HashPool } from './pool.js';
+import { HashPool } from '../../../common/hashing/pool.js';
 
 const KiB = 1024;
 

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import type { ParallelHash } from './parallel-hash.js';
-import { sharedHashPool, type HashPool } from './pool.js';
+import type { ParallelHash } from '../../../common/hashing/parallel-hash.js';
+import { sharedHashPool, type HashPool } from '../../../common/hashing/pool.js';
 
 /**
  * Glance's checksum (md5) and os_hash_value of the bytes a Transform passes on, computed on the
