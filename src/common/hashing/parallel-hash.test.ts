@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { HashPool } from './pool.js';
 import type { ParallelHash } from './parallel-hash.js';
+import type { HashRequest } from './protocol.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -182,6 +183,46 @@ describe('ParallelHash', () => {
     await feed(fallback, data, 100 * KiB);
     assert.deepEqual(await fallback.digest(), expected(['md5', 'sha512'], data));
     assert.equal(p.threads, 0);
+  });
+
+  it('sends each batch buffer to a worker once; later batches name the slot', async () => {
+    const p = pool({ placement: 'per-algorithm', hasher: { slotBytes: 16 * KiB, maxSlots: 2 } });
+    const warm = p.hasher(['md5', 'sha512']); // starts both workers
+    await feed(warm, randomBytes(64 * KiB), 16 * KiB);
+    await warm.digest();
+    const sent: { sid: number; buf: boolean; slot: number }[] = [];
+    for (const worker of (p as unknown as { workers: { send(m: HashRequest): void }[] }).workers) {
+      const send = worker.send.bind(worker);
+      worker.send = (m) => {
+        if (m.op === 'data') sent.push({ sid: m.sid, buf: m.buf !== undefined, slot: m.slot });
+        send(m);
+      };
+    }
+    const data = randomBytes(20 * 16 * KiB + 5);
+    const hasher = p.hasher(['md5', 'sha512']);
+    await feed(hasher, data, 7 * KiB);
+    assert.deepEqual(await hasher.digest(), expected(['md5', 'sha512'], data));
+    assert.equal(sent.length, 2 * 21, '21 batches (the last one 5 bytes), each to both workers');
+    for (const sid of new Set(sent.map((m) => m.sid))) {
+      const mine = sent.filter((m) => m.sid === sid);
+      const withBuffer = mine.filter((m) => m.buf).map((m) => m.slot);
+      assert.deepEqual(withBuffer, [...new Set(mine.map((m) => m.slot))], 'a buffer travels once per slot, with the slot\'s first batch');
+      assert.ok(withBuffer.length <= 2);
+    }
+  });
+
+  it('per-stream options override the pool\'s batch size', async () => {
+    const p = pool({ placement: 'together', hasher: { slotBytes: 4 * KiB, maxSlots: 1 } });
+    const small = p.hasher(['md5']);
+    const waiting = small.update(randomBytes(6 * KiB));
+    assert.ok(waiting instanceof Promise, 'a 6 KiB chunk overflows one 4 KiB batch');
+    small.abort();
+    await assert.rejects(waiting, /aborted/);
+    const big = p.hasher(['md5'], { slotBytes: 64 * KiB });
+    const data = randomBytes(48 * KiB);
+    assert.equal(big.update(data), undefined, '48 KiB fit in one 64 KiB batch');
+    assert.equal(big.bufferedBytes, 64 * KiB);
+    assert.deepEqual(await big.digest(), expected(['md5'], data));
   });
 
   it('stops idle workers after idleMs', async () => {

@@ -23,10 +23,22 @@ interface Slot {
 class Part implements SessionListener {
   readonly worker: HashWorker;
   readonly sid: number;
+  /** Slots whose buffer this part's worker already holds. */
+  private readonly known: boolean[] = [];
   private ending: { resolve: (hex: string[]) => void; reject: (err: Error) => void } | null = null;
 
   constructor(pool: HashPool, algos: string[], private readonly owner: ParallelHash) {
     ({ worker: this.worker, sid: this.sid } = pool.open(algos, this));
+  }
+
+  /** Hands one batch to the worker; the slot's buffer travels only the first time. */
+  post(slot: Slot, len: number): void {
+    if (this.known[slot.index]) {
+      this.worker.send({ op: 'data', sid: this.sid, len, slot: slot.index });
+    } else {
+      this.known[slot.index] = true;
+      this.worker.send({ op: 'data', sid: this.sid, buf: slot.view.buffer as SharedArrayBuffer, len, slot: slot.index });
+    }
   }
 
   reply(message: HashReply): void {
@@ -198,7 +210,7 @@ export class ParallelHash {
       this.free.push(slot);
     } else {
       slot.pending = this.parts.length;
-      for (const part of this.parts) part.worker.send({ op: 'data', sid: part.sid, buf: slot.view.buffer as SharedArrayBuffer, len: this.fill, slot: slot.index });
+      for (const part of this.parts) part.post(slot, this.fill);
     }
     this.current = null;
     this.fill = 0;

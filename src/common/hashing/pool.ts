@@ -76,11 +76,11 @@ export interface HashPoolOptions {
   /** Idle workers are stopped after this long (a start costs tens of ms; an idle one holds ~10 MiB). */
   idleMs?: number;
   /**
-   * `together`: all algorithms of an upload on the least busy worker. `per-algorithm`: each on its
-   * own worker, so md5 and sha512 of one upload run on two cores. Default: `together` below four
-   * cores, where a second hashing thread only fights the HTTP thread and the client for a core
-   * (measured: docs/image.md, Performance), `per-algorithm` above, where one worker's ~350 MiB/s
-   * of md5 + sha512 would cap an upload to a fast disk.
+   * `together`: all algorithms of a stream on the least busy worker. `per-algorithm`: each on its
+   * own worker, so md5 and sha512 of one upload run on two cores. Default: `per-algorithm` from two
+   * cores: one worker doing md5 + sha512 needs ~3 s of CPU per GiB, which alone caps an upload
+   * near 340 MiB/s, below the disk; split, the slower digest (md5, ~1.6-2 s per GiB) is the
+   * bound (docs/image.md, Performance). `together` on one core, where threads cannot overlap.
    */
   placement?: 'per-algorithm' | 'together';
   /** Passed to every hasher this pool makes. */
@@ -104,15 +104,18 @@ export class HashPool {
     const cores = availableParallelism();
     this.size = Math.max(1, options.size ?? Math.min(4, Math.max(2, Math.floor(cores / 2))));
     this.idleMs = options.idleMs ?? 60_000;
-    this.placement = options.placement ?? (cores >= 4 ? 'per-algorithm' : 'together');
+    this.placement = options.placement ?? (cores >= 2 ? 'per-algorithm' : 'together');
   }
 
-  /** A hasher for one stream of data; digests come back in the order of `algos`. */
-  hasher(algos: string[]): ParallelHash {
+  /**
+   * A hasher for one stream of data; digests come back in the order of `algos`. `options`
+   * (batch size, batches in flight) override the pool's for this stream.
+   */
+  hasher(algos: string[], options?: ParallelHashOptions): ParallelHash {
     const known = new Set(getHashes());
     for (const algo of algos) if (!known.has(algo)) throw new Error(`unsupported hash algorithm ${algo}`);
     const groups = this.placement === 'together' ? [algos] : algos.map((algo) => [algo]);
-    return new ParallelHash(algos, groups, this, this.options.hasher);
+    return new ParallelHash(algos, groups, this, { ...this.options.hasher, ...options });
   }
 
   /** Threads currently running (for tests and diagnostics). */

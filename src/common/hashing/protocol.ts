@@ -1,11 +1,13 @@
 /**
  * Messages between the main thread and a hash worker. One worker serves many sessions (one per
  * upload and algorithm group); `sid` routes replies. Data travels in SharedArrayBuffer slots that
- * the main thread reuses only after every worker reading one has acknowledged it.
+ * the main thread reuses only after every worker reading one has acknowledged it. A slot's buffer
+ * is sent with the session's first batch in it only (`buf`); later batches name the slot: posting a
+ * SharedArrayBuffer costs several times a message of numbers.
  */
 export type HashRequest =
   | { op: 'open'; sid: number; algos: string[] }
-  | { op: 'data'; sid: number; buf: SharedArrayBuffer; len: number; slot: number }
+  | { op: 'data'; sid: number; buf?: SharedArrayBuffer; len: number; slot: number }
   | { op: 'end'; sid: number }
   | { op: 'drop'; sid: number };
 
@@ -27,18 +29,21 @@ const sessions = new Map();
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'open') {
-      sessions.set(m.sid, m.algos.map((algo) => createHash(algo)));
+      sessions.set(m.sid, { hashes: m.algos.map((algo) => createHash(algo)), slots: [] });
     } else if (m.op === 'data') {
-      const hashes = sessions.get(m.sid);
-      if (hashes === undefined) return;
-      const view = new Uint8Array(m.buf, 0, m.len);
-      for (const hash of hashes) hash.update(view);
+      const session = sessions.get(m.sid);
+      if (session === undefined) return;
+      if (m.buf !== undefined) session.slots[m.slot] = m.buf;
+      const buf = session.slots[m.slot];
+      if (buf === undefined) throw new Error('no buffer for slot ' + m.slot);
+      const view = new Uint8Array(buf, 0, m.len);
+      for (const hash of session.hashes) hash.update(view);
       parentPort.postMessage({ op: 'ack', sid: m.sid, slot: m.slot });
     } else if (m.op === 'end') {
-      const hashes = sessions.get(m.sid);
+      const session = sessions.get(m.sid);
       sessions.delete(m.sid);
-      if (hashes === undefined) throw new Error('unknown hash session ' + m.sid);
-      parentPort.postMessage({ op: 'digest', sid: m.sid, hex: hashes.map((hash) => hash.digest('hex')) });
+      if (session === undefined) throw new Error('unknown hash session ' + m.sid);
+      parentPort.postMessage({ op: 'digest', sid: m.sid, hex: session.hashes.map((hash) => hash.digest('hex')) });
     } else if (m.op === 'drop') {
       sessions.delete(m.sid);
     }

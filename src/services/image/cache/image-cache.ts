@@ -1,10 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../../../common/log.js';
+import type { ParallelHash } from '../../../common/hashing/parallel-hash.js';
+import { sharedHashPool } from '../../../common/hashing/pool.js';
+import { READ_CHUNK } from '../stores/filesystem.js';
+import { writeStreamToFile } from '../stores/file-writer.js';
 import type { ByteRange } from '../stores/types.js';
 
 /** One cached image as GET /v2/cache lists it (Glance's cache driver columns; times are epoch seconds). */
@@ -66,7 +68,7 @@ export class ImageCache {
     let stream: Readable;
     try {
       const fh = await open(this.dataPath(id), 'r');
-      stream = fh.createReadStream(range ? { start: range.start, end: range.end } : {});
+      stream = fh.createReadStream({ highWaterMark: READ_CHUNK, ...(range ? { start: range.start, end: range.end } : {}) });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -137,10 +139,9 @@ export class ImageCache {
       return false;
     }
     const partial = join(this.incomplete, id);
-    let out;
+    let out: FileHandle;
     try {
-      out = createWriteStream(partial, { flags: 'wx' });
-      await new Promise<void>((resolve, reject) => out!.once('open', () => resolve()).once('error', reject));
+      out = await open(partial, 'wx');
     } catch (err) {
       // Someone else is caching this image right now.
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
@@ -149,18 +150,31 @@ export class ImageCache {
       }
       throw err;
     }
-    const md5 = createHash('md5');
-    let size = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-        size += chunk.length;
-        md5.update(chunk);
-        done(null, chunk);
-      },
-    });
+    // md5 on the hash workers and batched, synced writes (file-writer.ts): a cache fill costs the
+    // HTTP thread a copy per byte, not md5 and one write per 64 KiB chunk.
+    const md5 = new Md5Transform();
+    // Failing it before the writer listens must not be an uncaught error; the writer sees it destroyed.
+    md5.on('error', () => undefined);
+    // pipe() alone would leave md5 waiting forever for a source that failed or was cut off.
+    source.once('error', (err) => md5.destroy(err));
+    const endedEarly = (): void => {
+      if (!source.readableEnded) md5.destroy(new Error('image data ended early'));
+    };
+    source.once('close', endedEarly);
+    // A download broken while the checks above were awaited has fired its events already.
+    if (source.destroyed) endedEarly();
     try {
-      await pipeline(source, counter, out);
-      const digest = md5.digest('hex');
+      let size: number;
+      try {
+        size = await writeStreamToFile(source.pipe(md5), out.fd);
+      } catch (err) {
+        source.destroy();
+        throw err;
+      } finally {
+        source.unpipe(md5);
+        await out.close();
+      }
+      const digest = md5.hex;
       if (size !== expected.size || (expected.checksum !== null && digest !== expected.checksum)) {
         this.log.warn({ image: id, size, expected: expected.size }, 'cached image data did not match the image; discarded');
         await rm(partial, { force: true });
@@ -246,5 +260,36 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** md5 of the bytes passing through, computed on the hash workers (a 1 GiB image costs ~2 s of md5). */
+class Md5Transform extends Transform {
+  hex: string | null = null;
+  private readonly hasher: ParallelHash = sharedHashPool().hasher(['md5'], { slotBytes: 2 * 1024 * 1024, maxSlots: 4 });
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    let copying: Promise<void> | undefined;
+    try {
+      copying = this.hasher.update(chunk);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (copying === undefined) return done(null, chunk);
+    // Passed on at once: the file is written while the hasher copies the rest.
+    this.push(chunk);
+    copying.then(() => done(), done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.hasher.digest().then(([hex]) => {
+      this.hex = hex ?? null;
+      done();
+    }, done);
+  }
+
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    this.hasher.abort();
+    done(err);
   }
 }
