@@ -50,6 +50,7 @@ while (($#)); do
 done
 [[ -n $service ]] || { usage >&2; die "which service? (${CONFORMANCE_SERVICES[*]})"; }
 declare -F "svc_$service" >/dev/null || die "unknown service '$service' (known: ${CONFORMANCE_SERVICES[*]})"
+SVC_REMOTE_ARGS=() SVC_REMOTE_CATALOG=() # only services with a cross-worker test set them
 "svc_$service"
 PASS_LIST=$REPO/conformance/$service-pass.txt
 
@@ -137,26 +138,32 @@ ln -sfn "$stamp" "$base/latest"
 PW=${NUBES_CONFORMANCE_PASSWORD:-conformance}
 DATA_DIR=$(mktemp -d "${TMPDIR:-/tmp}/nubes-conformance-XXXXXX")
 SERVER_PID=""
+REMOTE_PID=""
 
 running() { # PID is alive and not a zombie
   [[ -r /proc/$1/stat ]] || return 1
   local st; st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
   [[ -n $st && $st != Z && $st != X ]]
 }
+stop_pid() { # SIGTERM, then SIGKILL after 20 s; only the PIDs this script started
+  local pid=$1
+  [[ -n $pid ]] || return 0
+  if running "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do running "$pid" || break; sleep 0.2; done
+    if running "$pid"; then
+      echo "conformance: server (pid $pid) still running 20 s after SIGTERM: SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$pid" 2>/dev/null || true
+}
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  if [[ -n $SERVER_PID ]]; then
-    if running "$SERVER_PID"; then
-      kill -TERM "$SERVER_PID" 2>/dev/null || true
-      for _ in $(seq 1 100); do running "$SERVER_PID" || break; sleep 0.2; done
-      if running "$SERVER_PID"; then
-        echo "conformance: server (pid $SERVER_PID) still running 20 s after SIGTERM: SIGKILL" >&2
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-      fi
-    fi
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  # the joined process first: it shares the first one's database
+  stop_pid "$REMOTE_PID"
+  stop_pid "$SERVER_PID"
   if ((keep)); then
     echo "conformance: data directory kept: $DATA_DIR"
   else
@@ -180,6 +187,26 @@ if ! node "$HELPERS/util.mjs" wait-health "$URL/healthcheck" "$SERVER_PID" "$STA
   die "the server did not become ready"
 fi
 echo "conformance: nubes is up (pid $SERVER_PID)"
+
+# A second API process on the same data dir and database (nubes start --join), registered in the
+# catalog under its own service type, for Tempest's cross-worker tests (image_remote, as DevStack).
+if ((${#SVC_REMOTE_ARGS[@]})); then
+  RPORT=$(node "$HELPERS/util.mjs" free-port)
+  while [[ $RPORT == "$PORT" ]]; do RPORT=$(node "$HELPERS/util.mjs" free-port); done
+  REMOTE_URL=http://127.0.0.1:$RPORT
+  echo "conformance: starting the second process on $REMOTE_URL (log $(rel "$RUN_DIR")/nubes-remote.log)"
+  (exec env "${FROM_SOURCE[@]}" "${SVC_SERVER_ENV[@]}" node bin/nubes.mjs start --join --data-dir "$DATA_DIR" --bind "127.0.0.1:$RPORT" \
+     "${SVC_SERVER_ARGS[@]}" "${SVC_REMOTE_ARGS[@]}") >"$RUN_DIR/nubes-remote.log" 2>&1 </dev/null &
+  REMOTE_PID=$!
+  if ! node "$HELPERS/util.mjs" wait-health "$REMOTE_URL/healthcheck" "$REMOTE_PID" "$START_TIMEOUT"; then
+    echo "--- last lines of nubes-remote.log:" >&2
+    tail -n 40 "$RUN_DIR/nubes-remote.log" >&2 || true
+    die "the second process did not become ready"
+  fi
+  node "$HELPERS/util.mjs" register-endpoint "$URL/identity/v3" "$PW" RegionOne \
+    "${SVC_REMOTE_CATALOG[0]}" "${SVC_REMOTE_CATALOG[1]}" "$REMOTE_URL${SVC_REMOTE_CATALOG[2]}" || die "could not register the second process in the catalog"
+  echo "conformance: second process is up (pid $REMOTE_PID)"
+fi
 
 # ------------------------------------------------------------------ tempest workspace
 WS=$RUN_DIR/workspace

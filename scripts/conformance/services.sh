@@ -13,6 +13,9 @@
 #   SVC_SERVER_ARGS      array of extra `nubes start` flags
 #   SVC_CONCURRENCY      tempest workers (run.sh -c)
 #   SVC_TIMEOUT          whole-run limit in seconds (run.sh -T); unfinished tests count as failed
+#   SVC_REMOTE_ARGS      optional: flags of a second process, `nubes start --join` on the same data
+#                        dir and database (another port); empty: no second process
+#   SVC_REMOTE_CATALOG   (type name path): the catalog entry registered for that second process
 #
 # The committed pass list is always conformance/<service>-pass.txt.
 
@@ -71,6 +74,9 @@ svc_image() {
     image.image_caching_enabled=True
     # a loopback URL with data for the http-store location tests (the reference used Swift's healthcheck)
     image.http_image=@URL@/healthcheck
+    # test_remote_import/test_remote_delete: the second image process below, as DevStack's glance_remote
+    image.alternate_image_endpoint=image_remote
+    image.alternate_image_endpoint_type=publicURL
   )
   SVC_TEMPEST_ARGS=()
   SVC_SERVER_ENV=(
@@ -81,6 +87,10 @@ svc_image() {
     NUBES_IMAGE_SHOW_MULTIPLE_LOCATIONS=true
   )
   SVC_SERVER_ARGS=()
+  # a second image API worker: same database, stores and Fernet keys, its own staging area and
+  # cache; it records itself as os_glance_stage_host (its own URL) on what it stages
+  SVC_REMOTE_ARGS=(--services image --set image.staging_dir=image-staging-remote --set image.image_cache_dir=image-cache-remote)
+  SVC_REMOTE_CATALOG=(image_remote glance_remote /image)
   SVC_CONCURRENCY=2
   SVC_TIMEOUT=1800
 }
@@ -94,14 +104,23 @@ svc_object_storage() {
     # Swift's keystoneauth: member owns its project's account; ResellerAdmin acts on every account
     object-storage.operator_role=member
     object-storage.reseller_admin_role=ResellerAdmin
-    # the container-sync daemon and realms do not exist here
-    object-storage-feature-enabled.container_sync=False
+    # container sync: DevStack's realm and cluster names (Tempest's defaults), served by the
+    # server's own realm below; the daemon runs every 2 s, Tempest polls every 2 s for up to 120 s.
+    # (The old-style ContainerSyncTest stays skipped by Tempest itself: skip_because bug 1317133.)
+    object-storage-feature-enabled.container_sync=True
+    object-storage.realm_name=realm1
+    object-storage.cluster_name=name1
+    object-storage.container_sync_interval=2
+    object-storage.container_sync_timeout=120
     # discoverable_apis comes from GET /object-store/info (make-tempest-conf.py reads it)
     object-storage-feature-enabled.discoverability=True
   )
   SVC_TEMPEST_ARGS=()
   SVC_SERVER_ENV=(
     NUBES_IDENTITY_PASSWORD_HASH_ROUNDS=4
+    # container-sync-realms.conf as DevStack writes it; "self" is this server's own Swift API
+    "NUBES_OBJECT_STORE_CONTAINER_SYNC_REALMS=realm1: key=conformance-realm-key cluster_name1=self"
+    NUBES_OBJECT_STORE_CONTAINER_SYNC_INTERVAL=2
   )
   SVC_SERVER_ARGS=()
   SVC_CONCURRENCY=2

@@ -4,6 +4,10 @@
 //   util.mjs free-port                     print a free TCP port on 127.0.0.1
 //   util.mjs wait-health URL PID SECONDS   wait until GET URL answers 200; exit 1 if PID
 //                                          exits first or SECONDS pass
+//   util.mjs register-endpoint AUTH_URL PASSWORD REGION TYPE NAME URL
+//                                          as the bootstrap admin, add service TYPE/NAME to the
+//                                          catalog with public/internal/admin endpoints at URL
+//                                          (what DevStack does for a second Glance: image_remote)
 import { createServer } from 'node:net';
 
 const [cmd, ...args] = process.argv.slice(2);
@@ -46,7 +50,35 @@ if (cmd === 'free-port') {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+} else if (cmd === 'register-endpoint' && args.length === 6) {
+  const [authUrl, password, region, type, name, url] = args;
+  const call = async (method, path, token, body) => {
+    const res = await fetch(`${authUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { 'x-auth-token': token } : {}) },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (res.status >= 300) {
+      console.error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+      process.exit(1);
+    }
+    return res;
+  };
+  const domain = { id: 'default' };
+  const auth = await call('POST', '/auth/tokens', null, {
+    auth: {
+      identity: { methods: ['password'], password: { user: { name: 'admin', domain, password } } },
+      scope: { project: { name: 'admin', domain } },
+    },
+  });
+  const token = auth.headers.get('x-subject-token');
+  const { service } = await (await call('POST', '/services', token, { service: { type, name, enabled: true } })).json();
+  for (const iface of ['public', 'internal', 'admin']) {
+    await call('POST', '/endpoints', token, { endpoint: { service_id: service.id, interface: iface, url, region_id: region, enabled: true } });
+  }
+  console.log(`${type} (${name}) registered at ${url}`);
 } else {
-  console.error('usage: util.mjs free-port | wait-health URL PID SECONDS');
+  console.error('usage: util.mjs free-port | wait-health URL PID SECONDS | register-endpoint AUTH_URL PASSWORD REGION TYPE NAME URL');
   process.exit(2);
 }

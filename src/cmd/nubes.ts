@@ -14,6 +14,8 @@ interface CommonFlags {
   set?: string[];
   logLevel?: string;
   objectReplicas?: string;
+  services?: string;
+  join?: boolean;
 }
 
 function configFrom(flags: CommonFlags): Config {
@@ -24,6 +26,8 @@ function configFrom(flags: CommonFlags): Config {
     'identity.admin_password': flags.adminPassword,
     'log.level': flags.logLevel,
     'object_store.replicas': flags.objectReplicas,
+    'server.services': flags.services,
+    'server.join': flags.join,
   };
   for (const pair of flags.set ?? []) {
     const eq = pair.indexOf('=');
@@ -49,7 +53,10 @@ function withCommonFlags(command: Command): Command {
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('nubes').description('An OpenStack-compatible cloud in one process.');
-  withCommonFlags(program.command('start').description('serve every API on one port')).action(async (flags: CommonFlags) => {
+  withCommonFlags(program.command('start').description('serve every API on one port'))
+    .option('--services <names>', 'serve only these services, comma-separated (identity is always served)')
+    .option('--join', 'add this process to the cloud already running on the same data dir and database (an extra API worker)')
+    .action(async (flags: CommonFlags) => {
     await start(configFrom(flags));
   });
   const manage = program.command('manage').description('operator tasks');

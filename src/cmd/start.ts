@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../common/config/index.js';
+import { ConfigError, type Config } from '../common/config/index.js';
 import { createLogger } from '../common/log.js';
+import type { ServiceModule } from '../common/service.js';
 import { buildCloud } from '../app.js';
+import { SERVICES } from '../services.js';
 import { writeCloudsYaml } from '../services/identity/bootstrap.js';
 import { publicBaseUrl } from '../services/identity/index.js';
 
@@ -11,7 +13,7 @@ export async function start(config: Config): Promise<void> {
   const started = process.hrtime.bigint();
   mkdirSync(config.server.data_dir, { recursive: true, mode: 0o700 });
   const log = createLogger(config.log.level);
-  const cloud = await buildCloud(config, { log });
+  const cloud = await buildCloud(config, { log, services: servedModules(config) });
   const [host, portText] = splitBind(config.server.bind);
   await cloud.app.listen({ host, port: Number(portText) });
   cloud.startWorkers();
@@ -19,15 +21,21 @@ export async function start(config: Config): Promise<void> {
   const base = publicBaseUrl({ config });
   const result = cloud.identity.bootstrapResult;
   if (!result) throw new Error('identity bootstrap did not run');
-  const clouds = writeCloudsYaml(config.server.data_dir, `${base}/identity/v3`, config.server.region, result.adminPassword, result.demoPassword);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const lines = [
-    `Nubes is ready at ${base} (${ms.toFixed(0)} ms, data in ${config.server.data_dir}, ${cloud.db.engine})`,
-    `  Identity: ${base}/identity/v3`,
-    `  clouds.yaml: ${clouds}`,
-    `  Try: export OS_CLIENT_CONFIG_FILE=${clouds} OS_CLOUD=nubes; openstack token issue`,
-    result.created && !config.identity.admin_password ? `  Admin password (generated, kept in ${join(config.server.data_dir, 'admin-password')})` : '',
-  ].filter(Boolean);
+  let lines: string[];
+  if (config.server.join) {
+    // The cloud's clouds.yaml belongs to the process that created it; this one only adds workers.
+    lines = [`Nubes joined the cloud in ${config.server.data_dir} at ${base} (${ms.toFixed(0)} ms, ${cloud.db.engine}), serving ${servedModules(config).map((m) => m.name).join(', ')}`];
+  } else {
+    const clouds = writeCloudsYaml(config.server.data_dir, `${base}/identity/v3`, config.server.region, result.adminPassword, result.demoPassword);
+    lines = [
+      `Nubes is ready at ${base} (${ms.toFixed(0)} ms, data in ${config.server.data_dir}, ${cloud.db.engine})`,
+      `  Identity: ${base}/identity/v3`,
+      `  clouds.yaml: ${clouds}`,
+      `  Try: export OS_CLIENT_CONFIG_FILE=${clouds} OS_CLOUD=nubes; openstack token issue`,
+      result.created && !config.identity.admin_password ? `  Admin password (generated, kept in ${join(config.server.data_dir, 'admin-password')})` : '',
+    ].filter(Boolean);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 
   let stopping = false;
@@ -46,6 +54,15 @@ export async function start(config: Config): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** server.services as registry modules, identity first and always (tokens are validated against it). */
+export function servedModules(config: Config): readonly ServiceModule[] {
+  const wanted = config.server.services.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!wanted.length) return SERVICES;
+  const unknown = wanted.filter((name) => !SERVICES.some((m) => m.name === name));
+  if (unknown.length) throw new ConfigError(`server.services: unknown service ${unknown.join(', ')} (known: ${SERVICES.map((m) => m.name).join(', ')})`);
+  return SERVICES.filter((m) => m.name === 'identity' || wanted.includes(m.name));
 }
 
 export function splitBind(bind: string): [string, string] {

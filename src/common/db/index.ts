@@ -2,11 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  SqliteDriver,
   sql,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDialectConfig,
   type Migration,
   type MigrationProvider,
 } from 'kysely';
@@ -44,7 +49,7 @@ export class Database {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     cachePreparedStatements(sqlite);
-    return new Database('sqlite', new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) }));
+    return new Database('sqlite', new Kysely<unknown>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }));
   }
 
   /** A Kysely handle typed with one service's tables. */
@@ -101,6 +106,29 @@ function cachePreparedStatements(sqlite: SqliteDatabase.Database): void {
     return statement;
   };
   Object.assign(sqlite, { prepare: cached });
+}
+
+/**
+ * Transactions start with BEGIN IMMEDIATE. Within one process the driver's single connection
+ * serializes them anyway; but when several processes share the file (server.join), a deferred
+ * BEGIN that reads and then writes fails at once with SQLITE_BUSY(_SNAPSHOT) whenever another
+ * process wrote in between, which busy_timeout cannot wait out. Taking the write lock first makes
+ * every read-modify-write wait its turn instead.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 /** Keystone-style booleans are stored as 0/1 integers on both engines so that rows read the same. */

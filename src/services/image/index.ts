@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceDeps, ServiceInstance, ServiceModule } from '../../common/service.js';
+import { ConfigError, type Config } from '../../common/config/index.js';
+import { IMAGE_OPTIONS } from './config.js';
 import { acceptJsonBodies } from '../../common/http/json-body.js';
 import { rejectNulBytes } from '../../common/http/nul-guard.js';
 import { IMAGE_MIGRATIONS } from './store/migrations/index.js';
@@ -25,6 +27,7 @@ export interface ImageInstance extends ServiceInstance {
 }
 
 export async function createImage(deps: ServiceDeps): Promise<ImageInstance> {
+  checkJoinedProcess(deps.config);
   const service = new ImageService(deps);
   const api = new ImageApi(service, deps.tokens, deps.policy);
   const importer = new ImportService(service);
@@ -53,15 +56,34 @@ export async function createImage(deps: ServiceDeps): Promise<ImageInstance> {
       await usageRoutes(app, api);
     },
     async start() {
-      // Only a process that owns the data alone (embedded SQLite) may reap; with PostgreSQL
-      // other processes may be mid-upload.
-      if (deps.db.engine === 'sqlite') await service.reconcile();
+      // Only the process that owns the data (embedded SQLite, not an extra process started with
+      // server.join) may reap; with PostgreSQL or a joined process others may be mid-upload.
+      if (deps.db.engine === 'sqlite' && !deps.config.server.join) await service.reconcile();
       await cache.start();
     },
     async stop() {
       await cache.stop();
     },
   };
+}
+
+/**
+ * A joined process shares the data dir; on the first process's staging area it would take over
+ * staged images it cannot import, and on its cache the start-up sweep would remove the other's
+ * downloads in progress. It must also name itself apart as a stage host.
+ */
+function checkJoinedProcess(config: Config): void {
+  if (!config.server.join) return;
+  if (config.image.staging_dir === IMAGE_OPTIONS.staging_dir.default) {
+    throw new ConfigError('server.join: set image.staging_dir to a directory of this process (the first one uses the default)');
+  }
+  if (config.server.public_url && !config.image.worker_self_reference_url) {
+    // Behind a shared public URL both processes would name themselves alike as stage hosts.
+    throw new ConfigError('server.join: with server.public_url set, set image.worker_self_reference_url to this process\'s own URL');
+  }
+  if (config.image.image_cache_enabled && !config.image.image_cache_dir) {
+    throw new ConfigError('server.join: set image.image_cache_dir to a directory of this process, or image.image_cache_enabled=false');
+  }
 }
 
 export const IMAGE_SERVICE: ServiceModule = {

@@ -43,7 +43,7 @@ export class ImportService {
     const { config } = image.deps;
     this.tasks = new TaskRepository(image.deps.db);
     this.state = new ImportState(image.deps.db, () => image.now());
-    this.staging = stagingStore(config.server.data_dir);
+    this.staging = stagingStore(config.server.data_dir, config.image.staging_dir);
     const publicUrl = (config.server.public_url ?? `http://${config.server.bind}`).replace(/\/+$/, '');
     this.selfUrl = (config.image.worker_self_reference_url ?? publicUrl).replace(/\/+$/, '');
     this.selfOrigin = new URL(publicUrl).origin;

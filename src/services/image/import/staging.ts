@@ -1,15 +1,15 @@
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { CloudError } from '../../../common/errors.js';
 import { FilesystemImageStore } from '../stores/filesystem.js';
 
 /**
  * The staging area (Glance's os_glance_staging_store): one file per image under
- * <data_dir>/image-staging, written like the filesystem store (temp file, fsync, rename).
+ * image.staging_dir, written like the filesystem store (temp file, fsync, rename).
  * It belongs to the process that wrote it; os_glance_stage_host says which one that is.
  */
-export function stagingStore(dataDir: string): FilesystemImageStore {
-  return new FilesystemImageStore(join(dataDir, 'image-staging'));
+export function stagingStore(dataDir: string, dir: string): FilesystemImageStore {
+  return new FilesystemImageStore(isAbsolute(dir) ? dir : join(dataDir, dir));
 }
 
 /** Counts bytes and refuses more than `limit` (Glance's LimitingReader on image_size_cap). */
