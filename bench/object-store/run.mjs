@@ -14,11 +14,14 @@
 //
 // Tests (per target): put4k / get4k at concurrency 1 and 16 (req/s, p50/p99 ms; 256 objects are
 // read round-robin), large: one --large-mib object PUT with its ETag then GET, single stream
-// (MB/s = 10^6 bytes/s from request start to response end, median of --large-runs), list: a
+// (MB/s = 10^6 bytes/s from request start to response end, median of --large-runs; the GET's
+// MD5 is checked after the clock stops, so the client's hashing is not what is measured), with
+// a dd reference taken just before on the same disk (the temp dir): write with conv=fsync, read
+// with iflag=direct (the disk) and from the page cache, and the ratios to them; list: a
 // container of --list-count zero-byte objects (populated at c=16, timed) listed 5 times with
 // format=json&limit=10000 (median and all runs, entry count checked).
 // A smoke run: --seconds 1 --large-mib 16 --large-runs 1 --list-count 500.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,18 +110,56 @@ function putLarge(url, token, chunk, size, etag) {
   });
 }
 
-function getLarge(url, token) {
+/**
+ * GETs into `sink` (allocated and touched before the clock starts, reused across runs, so the
+ * client neither hashes nor keeps fresh socket buffers while timed); the MD5 is computed after.
+ */
+function getLarge(url, token, sink) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const t0 = process.hrtime.bigint();
-    const md5 = createHash('md5');
     let bytes = 0;
     http.get({ host: u.hostname, port: u.port, path: u.pathname, agent: false, headers: { 'x-auth-token': token } }, (res) => {
-      res.on('data', (c) => { bytes += c.length; md5.update(c); });
-      res.on('end', () => resolve({ status: res.statusCode, bytes, etag: md5.digest('hex'), ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+      res.on('data', (c) => { if (bytes + c.length <= sink.length) c.copy(sink, bytes); bytes += c.length; });
+      res.on('end', () => {
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        // hashed once the clock has stopped: one core of MD5 is slower than the server can send
+        const etag = createHash('md5').update(sink.subarray(0, Math.min(bytes, sink.length))).digest('hex');
+        resolve({ status: res.statusCode, bytes, etag, ms });
+      });
       res.on('error', reject);
     }).on('error', reject);
   });
+}
+
+/** One dd run: MB/s (10^6 bytes/s) from the byte count and seconds dd reports. */
+function dd(args) {
+  const out = spawnSync('dd', args, { encoding: 'utf8' });
+  const m = /(\d+) bytes .* copied, ([\d.]+) s/.exec(out.stderr ?? '');
+  if (out.status !== 0 || !m) throw new Error(`dd ${args.join(' ')}: ${out.stderr}`);
+  return Number(m[1]) / 1e6 / Number(m[2]);
+}
+
+/**
+ * What the disk under the temp dir (where `nubes` keeps its data) does with --large-mib bytes, as
+ * the issue compares against: dd write with conv=fsync, read with iflag=direct (the disk, not
+ * the page cache) and the same read from the page cache; medians of --large-runs.
+ */
+function ddReference() {
+  const dir = mkdtempSync(join(tmpdir(), 'nubes-bench-dd-'));
+  const file = join(dir, 'dd.bin');
+  const count = String(Math.max(1, Math.round(largeMiB / 4)));
+  const write = [], direct = [], cached = [];
+  try {
+    for (let r = 0; r < largeRuns; r++) {
+      write.push(dd(['if=/dev/zero', `of=${file}`, 'bs=4M', `count=${count}`, 'conv=fsync']));
+      direct.push(dd([`if=${file}`, 'of=/dev/null', 'bs=4M', 'iflag=direct']));
+      cached.push(dd([`if=${file}`, 'of=/dev/null', 'bs=4M']));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { dir: tmpdir(), write_fsync_mb_s: round(median(write)), read_direct_mb_s: round(median(direct)), read_page_cache_mb_s: round(median(cached)), write_runs: write.map((v) => round(v)), read_direct_runs: direct.map((v) => round(v)) };
 }
 
 async function benchTarget(name) {
@@ -152,6 +193,9 @@ async function benchTarget(name) {
     const md5 = createHash('md5');
     for (let sent = 0; sent < size; sent += chunk.length) md5.update(chunk.subarray(0, Math.min(chunk.length, size - sent)));
     const etag = md5.digest('hex');
+    // the reference right before the target's own runs, in the same minutes
+    const ddRef = name === 'nubes' ? ddReference() : null;
+    const sink = Buffer.alloc(size);
     const puts = [];
     const gets = [];
     for (let r = 0; r < largeRuns; r++) {
@@ -159,12 +203,18 @@ async function benchTarget(name) {
       const put = await putLarge(url, token, chunk, size, etag);
       if (put.status !== 201) throw new Error(`large PUT: ${put.status}`);
       puts.push(size / 1e6 / (put.ms / 1000));
-      const got = await getLarge(url, token);
+      const got = await getLarge(url, token, sink);
       if (got.status !== 200 || got.bytes !== size || got.etag !== etag) throw new Error(`large GET: ${got.status}, ${got.bytes} bytes`);
       gets.push(size / 1e6 / (got.ms / 1000));
       await request(url, { method: 'DELETE', headers: auth });
     }
     out.large = { mib: largeMiB, runs: largeRuns, put_mb_s: round(median(puts)), get_mb_s: round(median(gets)), put_runs: puts.map((v) => round(v)), get_runs: gets.map((v) => round(v)) };
+    if (ddRef) {
+      out.large.dd = ddRef;
+      out.large.put_vs_dd_write = round(out.large.put_mb_s / ddRef.write_fsync_mb_s, 2);
+      out.large.get_vs_dd_read_direct = round(out.large.get_mb_s / ddRef.read_direct_mb_s, 2);
+      out.large.get_vs_dd_read_page_cache = round(out.large.get_mb_s / ddRef.read_page_cache_mb_s, 2);
+    }
   }
   if (tests.has('list')) {
     const listContainer = `${container}-list`;

@@ -30,6 +30,11 @@ export const OBJECT_STORE_OPTIONS = {
   auditor_interval: opt.integer(3600, 'Seconds between auditor passes re-reading every object and quarantining corrupt ones (0 disables).', { min: 0 }),
   updater_interval: opt.integer(30, 'Seconds between updater passes replaying container updates that failed at write time (0 disables).', { min: 0 }),
   expirer_interval: opt.integer(60, 'Seconds between expirer passes deleting objects whose X-Delete-At has passed (0 disables).', { min: 0 }),
+  // ---- container sync ([container-sync] and container-sync-realms.conf) ----
+  container_sync_realms: opt.string('', 'Container sync realms, inline container-sync-realms.conf: `<realm>: key=<secret> [key2=<secret>] cluster_<name>=<endpoint> ...`, several realms separated by `;`. An endpoint is a Swift API base such as http://127.0.0.1:8000/object-store/v1/ and must be a loopback URL; `self` means this server (http://127.0.0.1:<bind port>/object-store/v1/). X-Container-Sync-To: //<realm>/<name>/<account>/<container> uses them.', { secret: true }),
+  container_sync_allow_full_urls: opt.boolean(true, 'Accept full URLs (http://127.0.0.1:port/v1/AUTH_x/container) in X-Container-Sync-To besides realm values ([filter:container_sync] allow_full_urls). Only loopback hosts are ever accepted.'),
+  container_sync_interval: opt.integer(300, 'Seconds between container-sync daemon passes ([container-sync] interval); 0 disables the daemon.', { min: 0 }),
+  container_sync_container_time: opt.integer(60, 'Most seconds one pass spends on one container before moving on; the rest follows next pass ([container-sync] container_time).', { min: 1 }),
   storage_key: opt.string('', 'Shared secret between the proxy and `nubes agent storage` nodes (sent as X-Nubes-Storage-Key). Empty: agents only listen on and accept loopback addresses.', { secret: true }),
   node_timeout: opt.integer(10, 'Seconds to wait for a storage node to connect or make progress before its replica counts as missing ([app:proxy-server] node_timeout).', { min: 1 }),
   error_suppression_interval: opt.integer(10, 'Seconds a storage node that failed to answer is skipped (handoffs take its place) before it is tried again ([app:proxy-server] error_suppression_interval).', { min: 0 }),

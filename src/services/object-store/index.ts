@@ -8,6 +8,8 @@ import { rawBodies, registerSwiftRoutes } from './api/routes.js';
 import type { StorageCluster } from './storage/types.js';
 import { registerS3Routes } from './s3/index.js';
 import { stopClusterIfLocal } from './storage/local/from-config.js';
+import { LocalCluster } from './storage/local/cluster.js';
+import { startContainerSync } from './workers/index.js';
 
 export interface ObjectStoreInstance extends ServiceInstance {
   service: ObjectStoreService;
@@ -16,10 +18,25 @@ export interface ObjectStoreInstance extends ServiceInstance {
 export async function createObjectStore(deps: ServiceDeps, cluster?: StorageCluster): Promise<ObjectStoreInstance> {
   const service = new ObjectStoreService(deps, cluster ?? (await createCluster(deps)));
   const api = new ObjectStoreApi(service);
+  let stopSync: (() => Promise<void>) | undefined;
   return {
     service,
+    // The container-sync daemon sends HTTP to its targets, so it starts with the API, on the on-disk cluster only.
+    async start() {
+      const c = service.config;
+      if (service.cluster instanceof LocalCluster && c.container_sync_interval > 0) {
+        stopSync = startContainerSync(
+          { cluster: service.cluster, realms: service.syncRealms, allowFullUrls: c.container_sync_allow_full_urls, containerTimeMs: c.container_sync_container_time * 1000, timeoutMs: c.node_timeout * 1000, warn: (fields, msg) => deps.log.warn(fields, msg) },
+          c.container_sync_interval,
+          (err) => deps.log.warn({ err }, 'container sync pass failed'),
+        );
+      }
+    },
     // Stops the storage daemons and closes the per-account/container databases.
-    stop: () => stopClusterIfLocal(service.cluster),
+    stop: async () => {
+      await stopSync?.();
+      await stopClusterIfLocal(service.cluster);
+    },
     async routes(app: FastifyInstance) {
       rawBodies(app);
       registerSwiftFaults(app);

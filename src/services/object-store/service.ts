@@ -5,12 +5,15 @@ import type { Config } from '../../common/config/index.js';
 import type { StorageCluster } from './storage/types.js';
 import { MemoryCluster } from './storage/memory.js';
 import { newTimestamp } from './storage/timestamp.js';
+import { parseRealms, selfSyncEndpoint, type SyncRealms } from './sync-realms.js';
 
 /** The Swift proxy's state: the cluster it fronts, its constraints and the token validator. */
 export class ObjectStoreService {
   readonly config: Config['object_store'];
   readonly tokens: TokenValidator;
   readonly clock: Clock;
+  /** Container sync realms ([object_store] container_sync_realms), checked once at start. */
+  readonly syncRealms: SyncRealms;
 
   constructor(
     deps: Pick<ServiceDeps, 'config' | 'clock' | 'tokens'>,
@@ -19,6 +22,7 @@ export class ObjectStoreService {
     this.config = deps.config.object_store;
     this.tokens = deps.tokens;
     this.clock = deps.clock;
+    this.syncRealms = parseRealms(this.config.container_sync_realms, selfSyncEndpoint(deps.config.server.bind));
   }
 
   /** A strictly increasing X-Timestamp for the next write. */

@@ -3,6 +3,7 @@ import { header, httpDate, sendEmpty, type ObjectStoreApi, type SwiftRequest } f
 import { swiftError } from './faults.js';
 import { listingFormat, listingQuery, renderContainerListing, sendListing } from './listing.js';
 import { checkMetadata, metadataHeaders, metadataUpdate } from './meta.js';
+import { checkSyncTo } from './container-sync.js';
 
 export const STORAGE_POLICIES = ['Policy-0'];
 
@@ -69,6 +70,7 @@ export async function handleContainer(api: ObjectStoreApi, s: SwiftRequest): Pro
       checkMetadata(s.headers, 'container', api.config);
       const set = metadataUpdate(s.headers, 'container', s.caller.owner);
       checkSettings(s, set);
+      checkSyncTo(api, set);
       const policy = header(s, 'x-storage-policy');
       if (policy !== undefined) {
         const match = STORAGE_POLICIES.find((p) => p.toLowerCase() === policy.trim().toLowerCase());
@@ -85,6 +87,7 @@ export async function handleContainer(api: ObjectStoreApi, s: SwiftRequest): Pro
       checkMetadata(s.headers, 'container', api.config);
       const set = metadataUpdate(s.headers, 'container', s.caller.owner);
       checkSettings(s, set);
+      checkSyncTo(api, set);
       const info = await api.cluster.updateContainer(account, container, { set });
       if (!info) throw swiftError(404);
       sendEmpty(s, 204);

@@ -33,6 +33,7 @@ export function swiftInfo(service: ObjectStoreService): Record<string, unknown> 
     symlink: { symloop_max: SYMLOOP_MAX, static_links: true },
     staticweb: {},
     crossdomain: {},
+    container_sync: { realms: syncRealmsInfo(service) },
     account_quotas: {},
     container_quotas: {},
     slo: {
@@ -53,4 +54,14 @@ export function swiftInfo(service: ObjectStoreService): Record<string, unknown> 
       deprecated_digests: ['sha1'],
     },
   };
+}
+
+/** container_sync's realms as Swift lists them: upper-cased names, clusters without their endpoints. */
+function syncRealmsInfo(service: ObjectStoreService): Record<string, { clusters: Record<string, Record<string, never>> }> {
+  const out: Record<string, { clusters: Record<string, Record<string, never>> }> = {};
+  for (const realm of service.syncRealms.values()) {
+    if (realm.clusters.size === 0) continue;
+    out[realm.name] = { clusters: Object.fromEntries([...realm.clusters.keys()].map((c) => [c, {}])) };
+  }
+  return out;
 }

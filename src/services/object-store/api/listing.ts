@@ -71,57 +71,127 @@ export function listingQuery(s: SwiftRequest, maxLimit: number): ListingQuery & 
   return query;
 }
 
+const XML_SPECIAL = /[&<>"]/;
+
 function xmlEscape(value: string): string {
+  if (!XML_SPECIAL.test(value)) return value;
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-export function renderAccountListing(format: ListingFormat, account: string, items: ContainerListing[]): string {
-  if (format === 'json') {
-    return JSON.stringify(items.map((i) => ('subdir' in i ? { subdir: i.subdir } : { name: i.name, count: i.count, bytes: i.bytes, last_modified: i.lastModified })));
-  }
-  if (format === 'xml') {
-    const rows = items.map((i) =>
-      'subdir' in i
-        ? `<subdir name="${xmlEscape(i.subdir)}" />`
-        : `<container><name>${xmlEscape(i.name)}</name><count>${i.count}</count><bytes>${i.bytes}</bytes><last_modified>${i.lastModified}</last_modified></container>`,
-    );
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<account name="${xmlEscape(account)}">${rows.join('')}</account>`;
-  }
-  return items.map((i) => ('subdir' in i ? i.subdir : i.name) + '\n').join('');
+/** What JSON.stringify would escape in a string: quotes, backslashes, controls, lone surrogates. */
+const JSON_SPECIAL = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A JSON string literal, exactly as JSON.stringify writes it, without calling it for the usual plain names. */
+function jsonString(value: string): string {
+  return JSON_SPECIAL.test(value) ? JSON.stringify(value) : `"${value}"`;
 }
 
-export function renderContainerListing(format: ListingFormat, container: string, items: ObjectListing[]): string {
+/** Printable ASCII but `"` and `\`: quoted as it is, and one byte per character. */
+const PLAIN_ASCII = /^[\u0020\u0021\u0023-\u005b\u005d-\u007e]*$/;
+
+const BODY_CHUNK = 64 * 1024;
+
+/**
+ * Builds a listing body as UTF-8 bytes a row at a time. A 10,000-entry listing is ~1.6 MB:
+ * building one string and having it encoded twice (Content-Length, then the socket write) cost
+ * more than rendering it, so rows are encoded once, into 64 KiB chunks.
+ */
+class BodyBuilder {
+  private readonly full: Buffer[] = [];
+  private chunk = Buffer.allocUnsafe(BODY_CHUNK);
+  private at = 0;
+  private total = 0;
+
+  /** Appends `text`; `ascii` when it is known to be ASCII only (copied, not UTF-8 encoded). */
+  add(text: string, ascii = false): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit
+    if (this.chunk.length - this.at < text.length * 3) this.spill(text.length * 3);
+    this.at += this.chunk.write(text, this.at, ascii ? 'latin1' : 'utf8');
+  }
+
+  finish(): Buffer {
+    this.spill(0);
+    return this.full.length === 1 ? this.full[0]! : Buffer.concat(this.full, this.total);
+  }
+
+  private spill(need: number): void {
+    if (this.at > 0) {
+      this.full.push(this.chunk.subarray(0, this.at));
+      this.total += this.at;
+    }
+    this.chunk = need > 0 ? Buffer.allocUnsafe(Math.max(BODY_CHUNK, need)) : Buffer.alloc(0);
+    this.at = 0;
+  }
+}
+
+export function renderAccountListing(format: ListingFormat, account: string, items: ContainerListing[]): Buffer {
+  const body = new BodyBuilder();
   if (format === 'json') {
-    return JSON.stringify(
-      items.map((i) =>
-        'subdir' in i
-          ? { subdir: i.subdir }
-          : { hash: i.hash, last_modified: i.lastModified, bytes: i.bytes, name: i.name, content_type: i.contentType, ...(i.symlinkPath ? { symlink_path: i.symlinkPath } : {}) },
-      ),
-    );
+    body.add('[');
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k]!;
+      const sep = k === 0 ? '' : ',';
+      if ('subdir' in i) body.add(`${sep}{"subdir":${jsonString(i.subdir)}}`);
+      else body.add(`${sep}{"name":${jsonString(i.name)},"count":${i.count},"bytes":${i.bytes},"last_modified":${jsonString(i.lastModified)}}`);
+    }
+    body.add(']');
+  } else if (format === 'xml') {
+    body.add(`<?xml version="1.0" encoding="UTF-8"?>\n<account name="${xmlEscape(account)}">`);
+    for (const i of items) {
+      if ('subdir' in i) body.add(`<subdir name="${xmlEscape(i.subdir)}" />`);
+      else body.add(`<container><name>${xmlEscape(i.name)}</name><count>${i.count}</count><bytes>${i.bytes}</bytes><last_modified>${i.lastModified}</last_modified></container>`);
+    }
+    body.add('</account>');
+  } else {
+    for (const i of items) body.add(('subdir' in i ? i.subdir : i.name) + '\n');
   }
-  if (format === 'xml') {
-    const rows = items.map((i) =>
-      'subdir' in i
-        ? `<subdir name="${xmlEscape(i.subdir)}"><name>${xmlEscape(i.subdir)}</name></subdir>`
-        : `<object><name>${xmlEscape(i.name)}</name><hash>${i.hash}</hash><bytes>${i.bytes}</bytes><content_type>${xmlEscape(i.contentType)}</content_type><last_modified>${i.lastModified}</last_modified></object>`,
-    );
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<container name="${xmlEscape(container)}">${rows.join('')}</container>`;
+  return body.finish();
+}
+
+export function renderContainerListing(format: ListingFormat, container: string, items: ObjectListing[]): Buffer {
+  const body = new BodyBuilder();
+  if (format === 'json') {
+    body.add('[');
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k]!;
+      const sep = k === 0 ? '' : ',';
+      if ('subdir' in i) {
+        body.add(`${sep}{"subdir":${jsonString(i.subdir)}}`);
+        continue;
+      }
+      const link = i.symlinkPath ? `,"symlink_path":${jsonString(i.symlinkPath)}` : '';
+      if (PLAIN_ASCII.test(i.name) && PLAIN_ASCII.test(i.hash) && PLAIN_ASCII.test(i.contentType) && PLAIN_ASCII.test(i.lastModified)) {
+        // the usual row: nothing to escape, nothing to encode
+        body.add(`${sep}{"hash":"${i.hash}","last_modified":"${i.lastModified}","bytes":${i.bytes},"name":"${i.name}","content_type":"${i.contentType}"${link}}`, link === '' || PLAIN_ASCII.test(i.symlinkPath ?? ''));
+        continue;
+      }
+      body.add(`${sep}{"hash":${jsonString(i.hash)},"last_modified":${jsonString(i.lastModified)},"bytes":${i.bytes},"name":${jsonString(i.name)},"content_type":${jsonString(i.contentType)}${link}}`);
+    }
+    body.add(']');
+  } else if (format === 'xml') {
+    body.add(`<?xml version="1.0" encoding="UTF-8"?>\n<container name="${xmlEscape(container)}">`);
+    for (const i of items) {
+      if ('subdir' in i) body.add(`<subdir name="${xmlEscape(i.subdir)}"><name>${xmlEscape(i.subdir)}</name></subdir>`);
+      else body.add(`<object><name>${xmlEscape(i.name)}</name><hash>${i.hash}</hash><bytes>${i.bytes}</bytes><content_type>${xmlEscape(i.contentType)}</content_type><last_modified>${i.lastModified}</last_modified></object>`);
+    }
+    body.add('</container>');
+  } else {
+    for (const i of items) body.add(('subdir' in i ? i.subdir : i.name) + '\n');
   }
-  return items.map((i) => ('subdir' in i ? i.subdir : i.name) + '\n').join('');
+  return body.finish();
 }
 
 /** Sends a listing: 204 for an empty plain listing, as Swift does; 200 otherwise. */
-export function sendListing(s: SwiftRequest, contentType: string, body: string, headers: Record<string, string>): void {
+export function sendListing(s: SwiftRequest, contentType: string, body: Buffer | '', headers: Record<string, string>): void {
   const { reply } = s;
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
   reply.header('x-trans-id', s.request.id);
   reply.header('content-type', contentType);
-  if (body === '') {
+  if (body.length === 0) {
     reply.code(204).send();
     return;
   }
-  reply.code(200).header('content-length', String(Buffer.byteLength(body)));
+  reply.code(200).header('content-length', String(body.length));
   if (s.method === 'HEAD') reply.send();
   else reply.send(body);
 }

@@ -26,12 +26,23 @@ export function objectHeaders(info: ObjectInfo): Record<string, string> {
   return out;
 }
 
-export function plainSource(api: ObjectStoreApi, account: string, container: string, info: ObjectInfo): ByteSource {
+/** A whole-object body already opened with `info`; the first full read takes it, whoever ends the request destroys it if nobody did. */
+interface Prefetched {
+  body?: Readable;
+}
+
+export function plainSource(api: ObjectStoreApi, account: string, container: string, info: ObjectInfo, prefetched?: Prefetched): ByteSource {
   return {
     size: info.size,
     contentType: info.contentType,
     async read(start, end) {
-      const got = await api.cluster.getObject(account, container, info.name, start === 0 && end === info.size ? undefined : { start, end });
+      const whole = start === 0 && end === info.size;
+      if (whole && prefetched?.body) {
+        const body = prefetched.body;
+        prefetched.body = undefined;
+        return body;
+      }
+      const got = await api.cluster.getObject(account, container, info.name, whole ? undefined : { start, end });
       if (!got) throw swiftError(404);
       return got.body;
     },
@@ -39,7 +50,20 @@ export function plainSource(api: ObjectStoreApi, account: string, container: str
 }
 
 async function getObject(api: ObjectStoreApi, s0: SwiftRequest): Promise<void> {
-  const stored = await api.cluster.headObject(s0.path.account, s0.path.container as string, s0.path.object as string);
+  const [account, container, object] = [s0.path.account, s0.path.container as string, s0.path.object as string];
+  // A whole-object GET opens the object once: metadata and bytes come from the same replica
+  // state (for a small object, from the same read).
+  const prefetch = s0.method === 'GET' && header(s0, 'range') === undefined;
+  const got = prefetch ? await api.cluster.getObject(account, container, object) : null;
+  const prefetched: Prefetched = { body: got?.body };
+  try {
+    await answerGet(api, s0, prefetch ? (got?.info ?? null) : await api.cluster.headObject(account, container, object), prefetched);
+  } finally {
+    prefetched.body?.destroy();
+  }
+}
+
+async function answerGet(api: ObjectStoreApi, s0: SwiftRequest, stored: ObjectInfo | null, prefetched: Prefetched): Promise<void> {
   if (!stored) throw swiftError(404);
   // a link answers for its target unless ?symlink=get asks for the link itself
   const resolved = s0.query.get('symlink') === 'get' ? { path: s0.path, info: stored } : await resolveSymlinks(api, s0, s0.path, stored);
@@ -48,7 +72,7 @@ async function getObject(api: ObjectStoreApi, s0: SwiftRequest): Promise<void> {
   const info = resolved.info;
   const headers = objectHeaders(info);
   if (resolved.contentLocation) headers['content-location'] = resolved.contentLocation;
-  let source = plainSource(api, account, container, info);
+  let source = plainSource(api, account, container, info, info === stored ? prefetched : undefined);
   const large = s.query.get('multipart-manifest') === 'get' ? null : await largeObjectSource(api, s, info);
   if (large) {
     source = large.source;

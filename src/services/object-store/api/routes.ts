@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { handleAccount } from './account.js';
 import { handleContainer } from './container.js';
+import { containerSyncCaller, handleSyncedWrite } from './container-sync.js';
 import { swiftTransId, type ObjectStoreApi, type SwiftRequest } from './context.js';
 import { swiftError } from './faults.js';
 import { swiftInfo } from './info.js';
@@ -152,8 +153,12 @@ async function dispatch(api: ObjectStoreApi, base: string, request: FastifyReque
   const origin = headers.origin;
   if (typeof origin === 'string' && path.container) request.swiftCors = { origin, container };
   let caller: Caller;
+  // a container-sync daemon's request, authorized by the container's sync key (or its realm signature)
+  const syncCaller = env || request.method === 'COPY' ? undefined : containerSyncCaller(api, { method, path, container, headers, rawPath });
   if (env) {
     caller = env.caller ?? (await authorizeFor(api, env.ctx, method, path, container, undefined));
+  } else if (syncCaller) {
+    caller = syncCaller;
   } else if (query.has('temp_url_sig') || query.has('temp_url_expires')) {
     caller = await verifyTempUrl(api, method, path, query, base.slice(0, base.lastIndexOf('/')));
     if (method === 'GET' || method === 'HEAD') reply.header('content-disposition', tempUrlDisposition(path, query));
@@ -162,6 +167,7 @@ async function dispatch(api: ObjectStoreApi, base: string, request: FastifyReque
     caller = await authorizeFor(api, await ctxOnce(), method, path, container, referer);
   }
   const s: SwiftRequest = { request, reply, method, path, query, headers, contentType: request.swiftContentType, caller, container };
+  if (syncCaller && (method === 'PUT' || method === 'DELETE')) return handleSyncedWrite(api, s);
   if (wantsStaticWeb(s) && (await serveStaticWeb(api, s, rawPath))) return;
   if (path.object) return handleObject(api, s);
   if (path.container) return handleContainer(api, s);

@@ -60,10 +60,21 @@ export function timestampToDate(ts: string): Date {
   return new Date(Number(sec) * 1000 + Math.floor(Number(frac) / 100));
 }
 
-/** Swift's listing format for last_modified: "2023-11-14T22:13:20.123450" (UTC, no zone suffix). */
+const NORMALIZED_RE = /^\d{10}\.\d{5}$/;
+let memoSecond = '';
+let memoIso = '';
+
+/**
+ * Swift's listing format for last_modified: "2023-11-14T22:13:20.123450" (UTC, no zone suffix).
+ * Called once per listed row: stored timestamps are already normalized, and rows listed
+ * together were mostly written in the same second, so the date part of the last second is kept.
+ */
 export function listingDate(ts: string): string {
-  const n = normalizeTimestamp(ts);
-  const [sec, frac] = n.split('.') as [string, string];
-  const iso = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
-  return `${iso}.${frac}0`;
+  const n = NORMALIZED_RE.test(ts) ? ts : normalizeTimestamp(ts);
+  const sec = n.slice(0, 10);
+  if (sec !== memoSecond) {
+    memoIso = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
+    memoSecond = sec;
+  }
+  return `${memoIso}.${n.slice(11)}0`;
 }

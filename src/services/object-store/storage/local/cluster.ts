@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable, type Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../../../common/clock.js';
@@ -259,6 +259,9 @@ export class LocalCluster extends ClusterDatabases implements T.StorageCluster {
   async getObject(account: string, container: string, object: string, range?: { start: number; end: number }): Promise<{ info: T.ObjectInfo; body: Readable } | null> {
     const found = await this.live(account, container, object);
     if (!found) return null;
+    // A small object was read whole along with its footer: no second open.
+    const inline = found.replica.state.inline;
+    if (inline) return { info: found.info, body: bytesOf(inline, range) };
     // The newest replica first; if it fails to open, any other holding the same data will do.
     const same = found.all.filter((s) => s !== found.replica && s.state.kind === 'data' && s.state.dataName === found.replica.state.dataName);
     for (const r of [found.replica, ...same]) {
@@ -338,6 +341,12 @@ export class LocalCluster extends ClusterDatabases implements T.StorageCluster {
     }
     return n;
   }
+}
+
+/** `bytes` within `range` (absolute offsets, end exclusive) as one-chunk stream. */
+function bytesOf(bytes: Buffer, range?: { start: number; end: number }): Readable {
+  const slice = range ? bytes.subarray(range.start, Math.min(range.end, bytes.length)) : bytes;
+  return Readable.from(slice.length > 0 ? [slice] : [], { objectMode: false });
 }
 
 /** Builds (first start) or loads the rings under `opts.root` and opens the cluster. */

@@ -31,9 +31,24 @@ export function databaseOf<K extends DbKind>(device: StorageDevice, kind: K): Da
   return serverOf(device, kind) as DatabaseServer<K>;
 }
 
+/** Placements of account and container names, per ring (rings are immutable; a name's md5 is worth keeping). */
+const placements = new WeakMap<Ring, Map<string, ReturnType<Ring['getNodes']>>>();
+
+function placed(ring: Ring, account: string, container?: string): ReturnType<Ring['getNodes']> {
+  let cache = placements.get(ring);
+  if (!cache) placements.set(ring, (cache = new Map()));
+  const key = container === undefined ? account : `${account}/${container}`;
+  let found = cache.get(key);
+  if (!found) {
+    if (cache.size >= 4096) cache.clear();
+    cache.set(key, (found = ring.getNodes(account, container)));
+  }
+  return found;
+}
+
 /** The reachable replicas of a database, in ring order. */
 export function dbReplicas<K extends DbKind>(ring: Ring, devices: Devices, kind: K, account: string, container?: string): DbReplicaSet<K> {
-  const { part, hash, nodes } = ring.getNodes(account, container);
+  const { part, hash, nodes } = placed(ring, account, container);
   const replicas: Array<DbReplica<K>> = [];
   for (const dev of nodes) {
     const device = devices.available(dev);

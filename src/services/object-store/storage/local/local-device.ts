@@ -40,7 +40,8 @@ class LocalDatabases<K extends DbKind, B extends Broker<K>> implements DatabaseS
   ) {}
 
   path(at: DbLocation): string {
-    return join(this.disk.root, this.kind, String(at.part), suffixOf(at.hash), at.hash, `${at.hash}.db`);
+    // concatenated: the parts are a normalized directory, a number and hex digits
+    return `${this.disk.root}/${this.kind}/${at.part}/${suffixOf(at.hash)}/${at.hash}/${at.hash}.db`;
   }
 
   protected open(at: DbLocation): B | null {
@@ -156,6 +157,11 @@ export class LocalDevice implements StorageDevice {
 
   get label(): string {
     return this.objects.root;
+  }
+
+  /** Releases the device's open handles (its intent log). */
+  close(): void {
+    this.objects.close();
   }
 
   usable(): boolean {

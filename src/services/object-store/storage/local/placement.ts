@@ -113,5 +113,6 @@ export class Devices {
 
   close(): void {
     for (const n of this.nodes.values()) n.close();
+    for (const d of this.local()) d.close();
   }
 }
