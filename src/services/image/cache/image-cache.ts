@@ -7,6 +7,7 @@ import type { ParallelHash } from '../../../common/hashing/parallel-hash.js';
 import { sharedHashPool } from '../../../common/hashing/pool.js';
 import { READ_CHUNK } from '../stores/filesystem.js';
 import { writeStreamToFile } from '../stores/file-writer.js';
+import { hashAndPass } from '../hashing/image-digests.js';
 import type { ByteRange } from '../stores/types.js';
 
 /** One cached image as GET /v2/cache lists it (Glance's cache driver columns; times are epoch seconds). */
@@ -269,16 +270,7 @@ class Md5Transform extends Transform {
   private readonly hasher: ParallelHash = sharedHashPool().hasher(['md5'], { slotBytes: 2 * 1024 * 1024, maxSlots: 4 });
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    let copying: Promise<void> | undefined;
-    try {
-      copying = this.hasher.update(chunk);
-    } catch (err) {
-      return done(err as Error);
-    }
-    if (copying === undefined) return done(null, chunk);
-    // Passed on at once: the file is written while the hasher copies the rest.
-    this.push(chunk);
-    copying.then(() => done(), done);
+    hashAndPass(this.hasher, this, chunk, done);
   }
 
   override _flush(done: TransformCallback): void {

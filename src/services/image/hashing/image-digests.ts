@@ -10,6 +10,23 @@ import { sharedHashPool, type HashPool } from '../../../common/hashing/pool.js';
 const IMAGE_BATCHES = { slotBytes: 2 * 1024 * 1024, maxSlots: 4 };
 
 /**
+ * Hands `chunk` to `hasher` from a Transform's _transform and passes it on at once (the store
+ * writes while it is hashed); `done` is called when the hasher has taken it, which is the
+ * back-pressure on the source.
+ */
+export function hashAndPass(hasher: ParallelHash, stream: Transform, chunk: Buffer, done: TransformCallback): void {
+  let copying: Promise<void> | undefined;
+  try {
+    copying = hasher.update(chunk);
+  } catch (err) {
+    return done(err as Error);
+  }
+  if (copying === undefined) return done(null, chunk);
+  stream.push(chunk);
+  copying.then(() => done(), done);
+}
+
+/**
  * Glance's checksum (md5) and os_hash_value of the bytes a Transform passes on, computed on the
  * hash workers so the main thread only copies the data. The Transform calls take() from
  * _transform, finish() from _flush and abort() from _destroy.
@@ -23,17 +40,8 @@ export class ImageDigests {
     this.hasher = pool.hasher(['md5', osHashAlgo], IMAGE_BATCHES);
   }
 
-  /** Passes `chunk` on at once (the store writes while it is hashed) and calls `done` when the hasher has taken it. */
   take(stream: Transform, chunk: Buffer, done: TransformCallback): void {
-    let copying: Promise<void> | undefined;
-    try {
-      copying = this.hasher.update(chunk);
-    } catch (err) {
-      return done(err as Error);
-    }
-    if (copying === undefined) return done(null, chunk);
-    stream.push(chunk);
-    copying.then(() => done(), done);
+    hashAndPass(this.hasher, stream, chunk, done);
   }
 
   /** Waits for the digests, then ends the Transform (or fails it with the hashing error). */
