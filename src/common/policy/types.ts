@@ -44,3 +44,8 @@ export interface RuleDefault {
    */
   deprecatedRule?: DeprecatedRule;
 }
+
+/** A default with only a name, a check string and a description, as most services declare them. */
+export function ruleDefault(name: string, checkStr: string, description?: string): RuleDefault {
+  return { name, checkStr, description };
+}

@@ -1,6 +1,6 @@
-import type { RuleDefault } from '../../common/policy/index.js';
+import { ruleDefault, type RuleDefault } from '../../common/policy/index.js';
 
-const rule = (name: string, checkStr: string, description?: string): RuleDefault => ({ name, checkStr, description });
+const rule = ruleDefault;
 
 const SYSTEM_READER = 'role:reader and system_scope:all';
 const ADMIN_OR_SYSTEM_READER = `rule:admin_required or (${SYSTEM_READER})`;

@@ -1,9 +1,9 @@
-import type { RuleDefault } from '../../common/policy/index.js';
+import { ruleDefault, type RuleDefault } from '../../common/policy/index.js';
 import { METADEF_POLICIES } from './metadefs/policies.js';
 import { CACHE_POLICIES } from './cache/policies.js';
 import { IMPORT_POLICIES } from './import/policies.js';
 
-const rule = (name: string, checkStr: string, description: string): RuleDefault => ({ name, checkStr, description });
+const rule = ruleDefault;
 
 /**
  * Glance's rules as Zed behaves with enforce_new_defaults=False. Names carry an `image:` prefix

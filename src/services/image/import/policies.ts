@@ -1,6 +1,6 @@
-import type { RuleDefault } from '../../../common/policy/index.js';
+import { ruleDefault, type RuleDefault } from '../../../common/policy/index.js';
 
-const rule = (name: string, checkStr: string, description: string): RuleDefault => ({ name, checkStr, description });
+const rule = ruleDefault;
 
 /** Glance's import, task and discovery rules (Zed defaults, enforce_new_defaults=False). */
 export const IMPORT_POLICIES: RuleDefault[] = [

@@ -1,6 +1,6 @@
-import type { RuleDefault } from '../../../common/policy/index.js';
+import { ruleDefault, type RuleDefault } from '../../../common/policy/index.js';
 
-const rule = (name: string, checkStr: string, description: string): RuleDefault => ({ name: `image:${name}`, checkStr, description });
+const rule = (name: string, checkStr: string, description: string): RuleDefault => ruleDefault(`image:${name}`, checkStr, description);
 const READ = 'rule:image:metadef_default';
 const WRITE = 'rule:image:metadef_admin';
 
