@@ -99,17 +99,7 @@ export class MetadefService {
   /** Creates a namespace and everything nested in the request, all or nothing. */
   async createNamespace(caller: Caller, input: NamespaceInput): Promise<NamespaceDetail> {
     const now = this.now();
-    const ns: MetadefNamespace = {
-      id: uuid(),
-      namespace: input.namespace,
-      displayName: input.display_name ?? null,
-      description: input.description ?? null,
-      visibility: input.visibility ?? 'private',
-      protected: input.protected ?? false,
-      owner: input.owner ?? caller.project,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const ns: MetadefNamespace = { id: uuid(), ...namespaceFields(caller, input), createdAt: now, updatedAt: now };
     const objects = (input.objects ?? []).map((o) => newObject(ns.id, o, now));
     const properties = Object.entries(input.properties ?? {}).map(([name, definition]) => newProperty(ns.id, name, definition, now));
     const tags = (input.tags ?? []).map((t) => newTag(ns.id, t.name, now));
@@ -132,16 +122,7 @@ export class MetadefService {
   /** PUT replaces the namespace's own fields; omitted optional ones fall back to create's defaults. */
   async updateNamespace(caller: Caller, name: string, input: NamespaceInput): Promise<MetadefNamespace> {
     const ns = await this.namespace(caller, name);
-    const next: MetadefNamespace = {
-      ...ns,
-      namespace: input.namespace,
-      displayName: input.display_name ?? null,
-      description: input.description ?? null,
-      visibility: input.visibility ?? 'private',
-      protected: input.protected ?? false,
-      owner: input.owner ?? caller.project,
-      updatedAt: this.now(),
-    };
+    const next: MetadefNamespace = { ...ns, ...namespaceFields(caller, input), updatedAt: this.now() };
     await this.repo.transaction(async (repo, trx) => {
       if (next.namespace !== ns.namespace && (await repo.namespace(next.namespace, trx))) {
         throw conflict(`Invalid update. It would result in a duplicate metadata definition namespace with the same name of ${next.namespace}`);
@@ -172,4 +153,16 @@ function compare(a: unknown, b: unknown): number {
   if (a === null || a === undefined) return -1;
   if (b === null || b === undefined) return 1;
   return String(a) < String(b) ? -1 : 1;
+}
+
+/** A namespace's own fields from a create or PUT body, with Glance's defaults for omitted ones. */
+function namespaceFields(caller: Caller, input: NamespaceInput): Omit<MetadefNamespace, 'id' | 'createdAt' | 'updatedAt'> {
+  return {
+    namespace: input.namespace,
+    displayName: input.display_name ?? null,
+    description: input.description ?? null,
+    visibility: input.visibility ?? 'private',
+    protected: input.protected ?? false,
+    owner: input.owner ?? caller.project,
+  };
 }
