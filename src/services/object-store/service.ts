@@ -1,7 +1,7 @@
 import type { ServiceDeps } from '../../common/service.js';
 import type { Clock } from '../../common/clock.js';
 import type { TokenValidator } from '../../common/auth/index.js';
-import type { Config } from '../../common/config/index.js';
+import { ConfigError, type Config } from '../../common/config/index.js';
 import type { StorageCluster } from './storage/types.js';
 import { MemoryCluster } from './storage/memory.js';
 import { newTimestamp } from './storage/timestamp.js';
@@ -38,6 +38,9 @@ export class ObjectStoreService {
 /** Picks the cluster the config asks for. */
 export async function createCluster(deps: Pick<ServiceDeps, 'config' | 'clock'>): Promise<StorageCluster> {
   if (deps.config.object_store.backend === 'local') {
+    // A device's files and databases belong to one process; more processes share devices
+    // through `nubes agent storage`, never by opening the same directories.
+    if (deps.config.server.join) throw new ConfigError('server.join: the object store\'s local devices belong to the first process; leave object-store out of server.services here (a storage node runs `nubes agent storage`)');
     // Rings + devices under <data_dir>/object-store, with replicator/auditor/updater/expirer.
     const { openConfiguredLocalCluster } = await import('./storage/local/from-config.js');
     return openConfiguredLocalCluster(deps.config, deps.clock);

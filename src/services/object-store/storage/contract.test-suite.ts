@@ -259,6 +259,8 @@ export function runClusterContract(name: string, makeCluster: () => Promise<Cont
       await c.putObject(acct, 'c', 'k', bodyOf('new'), writeMeta({ timestamp: newer }));
       await rejectsKind(c.putObject(acct, 'c', 'k', bodyOf('old'), writeMeta({ timestamp: older })), 'conflict');
       assert.equal((await readAll((await c.getObject(acct, 'c', 'k'))!.body)).toString(), 'new');
+      const listed = (await c.listObjects(acct, 'c', { limit: 100 }))!.flatMap((o) => ('name' in o ? [o] : []));
+      assert.deepEqual(listed.map((o) => [o.name, o.hash, o.bytes]), [['k', md5(Buffer.from('new')), 3]], 'the refused write is not listed either');
       const del = nextTs();
       assert.equal(await c.deleteObject(acct, 'c', 'k', del), true);
       assert.equal(await c.headObject(acct, 'c', 'k'), null);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { ParallelHash } from '../../../common/hashing/parallel-hash.js';
 import { sharedHashPool, type HashPool } from '../../../common/hashing/pool.js';
 import { StorageError, type ObjectWriteMeta } from './types.js';
@@ -124,6 +124,31 @@ function gather(chunks: Buffer[], total: number): Buffer {
     at += chunk.length;
   }
   return out;
+}
+
+/** Bodies up to this size with a declared length are taken whole by readSmallBody. */
+export const SMALL_BODY_BYTES = 64 * 1024;
+
+/**
+ * Every chunk of a body whose declared length is small (the HTTP parser enforces that length,
+ * so there is no cap to watch): resolves at its end, rejects if the client goes away first.
+ */
+export function readSmallBody(body: Readable): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+    };
+    const settle = (err: Error | null): void => {
+      body.off('data', onData).off('end', onEnd).off('error', settle).off('close', onClose);
+      if (err) reject(err);
+      else resolve(chunks);
+    };
+    const onEnd = (): void => settle(null);
+    const onClose = (): void => settle(new StorageError('client_disconnect', 'client disconnected'));
+    if (body.readableEnded) return resolve(chunks);
+    body.on('data', onData).once('end', onEnd).once('error', settle).once('close', onClose);
+  });
 }
 
 /** Rejects before reading anything when the declared length already exceeds the limit. */

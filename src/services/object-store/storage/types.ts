@@ -32,7 +32,7 @@ export interface StorageCluster {
    * Streams `body` to every replica: temp file, fsync, rename, directory fsync, then the
    * container listing is updated (or an async pending is queued). Resolves after a quorum of
    * replicas is durable. Rejects with StorageError('etag_mismatch' | 'too_large' | 'length_mismatch'
-   * | 'client_disconnect' | 'insufficient_storage').
+   * | 'client_disconnect' | 'insufficient_storage' | 'conflict': a replica holds a version as new or newer).
    */
   putObject(account: string, container: string, object: string, body: Readable, meta: ObjectWriteMeta): Promise<ObjectInfo>;
   headObject(account: string, container: string, object: string): Promise<ObjectInfo | null>;

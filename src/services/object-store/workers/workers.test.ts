@@ -175,6 +175,7 @@ describe('object store durability', () => {
     assert.deepEqual(await runUpdaterOnce(c), { applied: 0, remaining: 0 }, 'a live process\'s intents are its own business');
     assert.equal((await c.listObjects(A, 'c', { limit: 10 }))?.length, 0);
 
+    c.dbs.closeAll(); // the dead process's database locks go with it
     const restarted = await createLocalCluster({ root: c.root });
     cleanup.push(() => restarted.close());
     assert.equal((await runUpdaterOnce(restarted)).applied, 1);

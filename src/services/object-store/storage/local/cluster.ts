@@ -1,17 +1,18 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../../../common/clock.js';
-import { BodyMeter, precheckWrite, toStorageError, verifyWrite } from '../ingest.js';
+import { BodyMeter, precheckWrite, readSmallBody, SMALL_BODY_BYTES, toStorageError, verifyWrite } from '../ingest.js';
 import { cleanHeaders, isExpired, mergePostHeaders, symlinkPath } from '../semantics.js';
 import { compareTimestamps, normalizeTimestamp, timestampFromDate, timestampToDate } from '../timestamp.js';
 import * as T from '../types.js';
 import { DbCache, type ObjectRow } from './db.js';
 import { ClusterDatabases, quorum } from './dbservers.js';
 import type { AsyncPending, ReplicaWriter, StorageDevice } from './device.js';
-import { CorruptObject, isNewerState, keptFiles, type ObjectDisk, type OnDiskState } from './diskfile.js';
+import { CorruptObject, isNewerState, keptFiles, StaleWrite, type ObjectDisk, type OnDiskState } from './diskfile.js';
 import { bootstrapRings, defaultDevices, Devices, type Rings } from './placement.js';
 import type { RemoteOptions } from '../remote/client.js';
 
@@ -191,9 +192,8 @@ export class LocalCluster extends ClusterDatabases implements T.StorageCluster {
     } catch (err) {
       refuse(err as T.StorageError);
     }
-    const { part, hash, states } = await this.replicaStates(account, container, object);
-    const current = this.newest(states);
-    if (current && compareTimestamps(current.state.timestamp, meta.timestamp) >= 0) refuse(new T.StorageError('conflict', 'a newer version exists'));
+    // Last write wins, as each object server decides at commit (StaleWrite): no read before the upload.
+    const { part, hash } = this.rings.object.getNodes(account, container, object);
     const { done: opened, total } = await this.onTargets(part, (d) => d.objects.createWriter(part, hash));
     let writers: Array<{ device: StorageDevice; writer: ReplicaWriter }> = opened.map((o) => ({ device: o.device, writer: o.value }));
     const need = quorum(total);
@@ -202,39 +202,45 @@ export class LocalCluster extends ClusterDatabases implements T.StorageCluster {
       await abortAll();
       refuse(new T.StorageError('insufficient_storage', `only ${writers.length} of ${total} devices could take the object`));
     }
-    const meter = new BodyMeter(meta);
     const hook = this.opts.onReplicaWrite;
-    const fanout = new Writable({
-      // Back-pressure: the next chunk is requested only once every replica took this one.
-      write: (chunk: Buffer, _enc, cb) => {
-        const before = meter.bytes - chunk.length;
-        void Promise.allSettled(
-          writers.map(async (w) => {
-            hook?.(w.device, before);
-            await w.writer.write(chunk);
-          }),
-        ).then(async (results) => {
-          const failed = writers.filter((_, i) => results[i]!.status === 'rejected');
-          await Promise.all(failed.map((w) => w.writer.abort()));
-          writers = writers.filter((w) => !failed.includes(w));
-          cb(writers.length < need ? new T.StorageError('insufficient_storage', 'too many replicas failed during the upload') : null);
-        });
-      },
-    });
+    let received = 0;
+    // Back-pressure: the next chunk is taken only once every replica took this one.
+    const writeChunk = async (chunk: Buffer): Promise<void> => {
+      const before = received;
+      received += chunk.length;
+      const results = await Promise.allSettled(
+        writers.map(async (w) => {
+          hook?.(w.device, before);
+          await w.writer.write(chunk);
+        }),
+      );
+      const failed = writers.filter((_, i) => results[i]!.status === 'rejected');
+      await Promise.all(failed.map((w) => w.writer.abort()));
+      writers = writers.filter((w) => !failed.includes(w));
+      if (writers.length < need) throw new T.StorageError('insufficient_storage', 'too many replicas failed during the upload');
+    };
+    let body$: { bytes: number; etag: string };
     try {
-      await pipeline(body, meter, fanout);
-      verifyWrite(meta, meter.bytes, meter.digest());
+      body$ = await receiveBody(body, meta, writeChunk);
+      verifyWrite(meta, body$.bytes, body$.etag);
     } catch (err) {
       await abortAll();
       throw toStorageError(err);
     }
-    const etag = meter.digest();
+    const { bytes, etag } = body$;
     const headers = cleanHeaders(meta.headers);
-    const dataMeta = { name: object, account, container, timestamp: normalizeTimestamp(meta.timestamp), contentType: meta.contentType, etag, size: meter.bytes, headers };
-    const row: ObjectRow = { name: object, createdAt: dataMeta.timestamp, size: meter.bytes, contentType: meta.contentType, etag, deleted: false, symlinkPath: symlinkPath(account, headers) ?? null };
+    const dataMeta = { name: object, account, container, timestamp: normalizeTimestamp(meta.timestamp), contentType: meta.contentType, etag, size: bytes, headers };
+    const row: ObjectRow = { name: object, createdAt: dataMeta.timestamp, size: bytes, contentType: meta.contentType, etag, deleted: false, symlinkPath: symlinkPath(account, headers) ?? null };
     const intent = await this.saveIntent(account, container, writers.map((w) => w.device), row);
     const committed = await Promise.allSettled(writers.map((w) => w.writer.commit(dataMeta)));
     const ok = writers.filter((_, i) => committed[i]!.status === 'fulfilled');
+    if (committed.some((c) => c.status === 'rejected' && c.reason instanceof StaleWrite)) {
+      // A replica holds a newer version: that one wins everywhere once replication has run, and
+      // the listing already names it.
+      await abortAll();
+      await this.dropIntent(intent);
+      throw new T.StorageError('conflict', 'a newer version exists');
+    }
     if (ok.length < need) {
       await abortAll();
       await this.dropIntent(intent);
@@ -242,7 +248,7 @@ export class LocalCluster extends ClusterDatabases implements T.StorageCluster {
     }
     await this.updateListing(account, container, ok.map((w) => w.device), row, intent);
     this.trackExpiry(account, container, object, headers);
-    return { name: object, size: meter.bytes, etag, contentType: meta.contentType, timestamp: meta.timestamp, lastModified: timestampToDate(meta.timestamp), headers };
+    return { name: object, size: bytes, etag, contentType: meta.contentType, timestamp: meta.timestamp, lastModified: timestampToDate(meta.timestamp), headers };
   }
 
   private trackExpiry(account: string, container: string, object: string, headers: Record<string, string>): void {
@@ -341,6 +347,32 @@ export class LocalCluster extends ClusterDatabases implements T.StorageCluster {
     }
     return n;
   }
+}
+
+/**
+ * Takes the whole body, handing each chunk to `write` in order, and answers its length and MD5.
+ * A small body of known length is read with plain stream events: a stream pipeline's
+ * per-request bookkeeping (an AbortController, end-of-stream watchers, an error object at
+ * the end) cost more main-thread time than storing four kibibytes.
+ */
+async function receiveBody(body: Readable, meta: T.ObjectWriteMeta, write: (chunk: Buffer) => Promise<void>): Promise<{ bytes: number; etag: string }> {
+  if (meta.contentLength !== undefined && meta.contentLength <= SMALL_BODY_BYTES) {
+    const chunks = await readSmallBody(body);
+    const md5 = createHash('md5');
+    let bytes = 0;
+    for (const chunk of chunks) {
+      bytes += chunk.length;
+      md5.update(chunk);
+      await write(chunk);
+    }
+    return { bytes, etag: md5.digest('hex') };
+  }
+  const meter = new BodyMeter(meta);
+  const sink = new Writable({
+    write: (chunk: Buffer, _enc, cb) => void write(chunk).then(() => cb(), cb),
+  });
+  await pipeline(body, meter, sink);
+  return { bytes: meter.bytes, etag: meter.digest() };
 }
 
 /** `bytes` within `range` (absolute offsets, end exclusive) as one-chunk stream. */

@@ -44,6 +44,10 @@ export class DbCache {
     if (!create && !existsSync(path)) return null;
     mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
+    // One process owns a device's databases (the server, or the storage agent serving the
+    // device), through one handle each: held locks and a private WAL index spare every
+    // transaction its file-lock and shared-memory system calls. Set before WAL is entered.
+    db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     // NORMAL (no fsync per commit, only at checkpoints): a committed listing update survives a
     // crash of the process; a power loss may roll back the newest rows, never object bytes, and

@@ -18,6 +18,12 @@ export interface WriteJob {
   dir: string;
   name: string;
   chunks: Buffer[];
+  /**
+   * Refuse (code ESTALEWRITE, nothing renamed) when `dir` already holds a file as new as `name`
+   * or newer: an object server keeps the newest write (the last-write-wins check done here,
+   * where the directory is listed anyway, instead of in a separate read before the upload).
+   */
+  newerWins?: boolean;
 }
 
 export interface WriteResult {
@@ -67,6 +73,7 @@ const { parentPort } = require('node:worker_threads');
 const { dirname, join } = require('node:path');
 const OBJECT_FILE = /^\d{10}\.\d{5}\.(data|ts|meta)$/;
 const objectFiles = (dir) => fs.readdirSync(dir).filter((f) => OBJECT_FILE.test(f));
+const stale = () => Object.assign(new Error('a newer version of the object exists'), { code: 'ESTALEWRITE' });
 const failure = (err) => ({ error: { message: String((err && err.message) || err), code: err && err.code } });
 // Syncs of one phase run side by side on the thread pool: a flush costs about a millisecond
 // here, and concurrent ones share the journal commit and the device flush.
@@ -130,9 +137,18 @@ async function writeBatch(jobs) {
   for (const w of ready) {
     try {
       const target = join(w.j.dir, w.j.name);
+      // null: the directory is known to be missing (no rename attempt that would fail)
+      let held;
+      if (w.j.newerWins) {
+        try { held = objectFiles(w.j.dir); } catch (err) { if (err.code !== 'ENOENT') throw err; held = null; }
+        const stem = w.j.name.slice(0, 16);
+        if (held && held.some((f) => f.slice(0, 16) >= stem)) throw stale();
+      }
       try {
+        if (held === null) throw Object.assign(new Error('no directory yet'), { code: 'ENOENT' });
         fs.renameSync(w.tmp, target);
         w.existed = true;
+        w.held = held;
         w.dirs = [w.j.dir];
       } catch (err) {
         if (err.code !== 'ENOENT') throw err;
@@ -158,7 +174,8 @@ async function writeBatch(jobs) {
     const err = w.dirs.map((d) => dirFailed.get(d)).find(Boolean);
     if (err) { out[w.i] = failure(err); continue; }
     try {
-      out[w.i] = { ok: w.existed ? { existed: true, files: objectFiles(w.j.dir) } : { existed: false, files: [w.j.name] } };
+      // what the directory held before (listed for newerWins) plus the new file, else listed now
+      out[w.i] = { ok: w.existed ? { existed: true, files: w.held ? [...w.held, w.j.name] : objectFiles(w.j.dir) } : { existed: false, files: [w.j.name] } };
     } catch (e) {
       out[w.i] = { ok: { existed: true } };
     }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { md5, readAll } from '../contract.test-suite.js';
 import { diskWorkers, DiskWorkerPool } from './disk-worker.js';
-import { CorruptObject, FIRST_READ, ObjectDisk, SMALL_OBJECT_BYTES, type DataMeta } from './diskfile.js';
+import { CorruptObject, FIRST_READ, ObjectDisk, SMALL_OBJECT_BYTES, StaleWrite, type DataMeta } from './diskfile.js';
 
 const HASH = '0123456789abcdef0123456789abcdef';
 let cleanup: Array<() => void> = [];
@@ -139,20 +139,41 @@ for (const mode of ['disk workers', 'fs/promises only'] as const) {
         assert.ok(s && s.kind === 'data' && s.inline?.toString() === `object ${i}`);
       }
       const versions = Array.from({ length: 8 }, () => ts());
-      await Promise.all(
+      const outcomes = await Promise.allSettled(
         versions.map(async (t, i) => {
           const w = await d.createWriter(1, HASH);
           const body = Buffer.from(`version ${i}`);
           await w.write(body);
-          await w.commit(meta(body, t));
+          await w.commit(meta(body, t)).catch(async (err: unknown) => {
+            await w.abort();
+            throw err;
+          });
         }),
       );
+      // an older version committing after a newer one is refused (last write wins), never an error of another kind
+      assert.equal(outcomes[7]!.status, 'fulfilled');
+      for (const o of outcomes) if (o.status === 'rejected') assert.ok(o.reason instanceof StaleWrite, String(o.reason));
       const s = await d.readState(1, HASH);
       assert.ok(s && s.kind === 'data');
       assert.equal(s.inline?.toString(), 'version 7');
       // a write that lost the race may commit after the cleanup of the winner; the next cleanup takes it
       await d.cleanup(1, HASH);
       assert.deepEqual(readdirSync(d.hashDir(1, HASH)), [`${versions[7]}.data`]);
+    });
+
+    it('a commit older than (or as old as) what the device holds is refused and changes nothing, small or spilled', async () => {
+      const d = setup();
+      const newer = await put(d, Buffer.from('newest'));
+      for (const [size, stamp] of [[10, `${Number(newer.slice(0, 10)) - 1}.00000`], [SMALL_OBJECT_BYTES * 2, newer]] as const) {
+        const w = await d.createWriter(1, HASH);
+        const body = Buffer.alloc(size, 7);
+        await w.write(body);
+        await assert.rejects(w.commit(meta(body, stamp)), StaleWrite);
+        await w.abort();
+      }
+      assert.deepEqual(readdirSync(d.hashDir(1, HASH)), [`${newer}.data`]);
+      assert.deepEqual(existsSync(d.tmpDir) ? readdirSync(d.tmpDir) : [], [], 'no temp file is left behind');
+      assert.equal((await bytes(d)).body.toString(), 'newest');
     });
 
     it('an aborted writer leaves nothing, whether it held the body in memory or had spilled it', async () => {

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } fro
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { compareTimestamps, normalizeTimestamp } from '../timestamp.js';
-import { openTemp, renameDurably, writeAll, writeFileDurably, writeSmallDurably } from './fsutil.js';
+import { openTemp, refuseIfStale, renameDurably, writeAll, writeFileDurably, writeSmallDurably } from './fsutil.js';
 import type { AsyncPending, ObjectServer, ReplicaWriter } from './device.js';
 import { diskWorkers, WorkerUnavailable, type StateResult } from './disk-worker.js';
 import { IntentLog } from './intents.js';
@@ -87,6 +87,16 @@ export class CorruptObject extends Error {
   override name = 'CorruptObject';
 }
 
+/** A commit refused because the device already holds a version as new or newer: nothing changed. */
+export class StaleWrite extends Error {
+  override name = 'StaleWrite';
+}
+
+function staleAsError(err: unknown): never {
+  if ((err as NodeJS.ErrnoException | null)?.code === 'ESTALEWRITE') throw new StaleWrite('a newer version of the object exists');
+  throw err;
+}
+
 export function suffixOf(hash: string): string {
   return hash.slice(-3);
 }
@@ -109,6 +119,8 @@ export class ObjectDisk implements ObjectServer {
   /** Failure injection and mount check: an offline device refuses everything (Swift's 507). */
   offline = false;
   private readonly intents: IntentLog;
+  /** Intents listed from files (as older versions kept them); any other intent is a row. */
+  private readonly intentFiles = new Set<string>();
 
   constructor(
     readonly id: number,
@@ -328,7 +340,7 @@ export class ObjectDisk implements ObjectServer {
     const hash = hashOfPending(pending);
     const id = `${suffixOf(hash)}/${hash}-${normalizeTimestamp(pending.row.createdAt)}${pending.intent ? '.intent' : ''}`;
     // Intents only guard against a crash of this process (see AsyncPending.intent): a table row.
-    if (pending.intent) this.intents.save(id, pending);
+    if (pending.intent) await this.intents.save(id, pending);
     else await writeFileDurably(this.tmpDir, join(this.root, 'async_pending', id), JSON.stringify(pending));
     return id;
   }
@@ -342,7 +354,10 @@ export class ObjectDisk implements ObjectServer {
       for (const f of await readdir(join(base, suffix)).catch(() => [] as string[])) {
         if (out.length >= limit) return out;
         const pending = await readJson<AsyncPending>(join(base, suffix, f)).catch(() => null);
-        if (pending) out.push({ id: `${suffix}/${f}`, pending });
+        if (!pending) continue;
+        const id = `${suffix}/${f}`;
+        if (id.endsWith('.intent')) this.intentFiles.add(id);
+        out.push({ id, pending });
       }
     }
     return [...out, ...this.intents.list(limit - out.length)];
@@ -351,7 +366,7 @@ export class ObjectDisk implements ObjectServer {
   async dropAsyncPending(id: string): Promise<void> {
     this.check();
     if (!ASYNC_PENDING_ID_RE.test(id)) throw new Error(`bad async pending id ${id}`);
-    if (id.endsWith('.intent') && this.intents.drop(id)) return;
+    if (id.endsWith('.intent') && !this.intentFiles.delete(id)) return this.intents.drop(id);
     await rm(join(this.root, 'async_pending', id), { force: true });
   }
 }
@@ -415,8 +430,8 @@ export class DataWriter implements ReplicaWriter {
     let written: { existed: boolean; files?: string[] };
     if (!this.file) {
       this.closed = true;
-      written = await writeSmallDurably(this.disk.tmpDir, dir, name, [...this.held, footer, trailer]);
-      this.held.length = 0;
+      const held = this.held.splice(0);
+      written = await writeSmallDurably(this.disk.tmpDir, dir, name, [...held, footer, trailer], true).catch(staleAsError);
     } else {
       const { fh, tmp } = this.file;
       await writeAll(fh, Buffer.concat([footer, trailer]));
@@ -424,6 +439,7 @@ export class DataWriter implements ReplicaWriter {
       await fh.datasync();
       await fh.close();
       this.closed = true;
+      await refuseIfStale(dir, name).catch(staleAsError);
       written = { existed: await renameDurably(tmp, dir, name, this.disk.root) };
     }
     await this.disk.afterCommit(this.part, this.hash, written);

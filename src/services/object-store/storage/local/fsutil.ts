@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { diskWorkers, WorkerUnavailable } from './disk-worker.js';
@@ -67,16 +67,31 @@ export async function renameDurably(tmp: string, dir: string, name: string, root
  * through the thread pool when no worker can run. Tells whether `dir` existed and, when a
  * worker listed it, the object files it now holds.
  */
-export async function writeSmallDurably(tmpDir: string, dir: string, name: string, chunks: Buffer[]): Promise<{ existed: boolean; files?: string[] }> {
+export async function writeSmallDurably(tmpDir: string, dir: string, name: string, chunks: Buffer[], newerWins = false): Promise<{ existed: boolean; files?: string[] }> {
   try {
-    return await diskWorkers.writes.write({ op: 'write', tmpDir, root: dirname(tmpDir), dir, name, chunks });
+    return await diskWorkers.writes.write({ op: 'write', tmpDir, root: dirname(tmpDir), dir, name, chunks, newerWins });
   } catch (err) {
     if (!(err instanceof WorkerUnavailable)) throw err;
   }
-  return { existed: await writeSmallHere(tmpDir, dir, name, chunks) };
+  return { existed: await writeSmallHere(tmpDir, dir, name, chunks, newerWins) };
 }
 
-async function writeSmallHere(tmpDir: string, dir: string, name: string, chunks: Buffer[]): Promise<boolean> {
+/** The refusal of a write older than (or as old as) what `dir` holds, as a disk worker reports it. */
+export function staleWriteError(): Error {
+  return Object.assign(new Error('a newer version of the object exists'), { code: 'ESTALEWRITE' });
+}
+
+/** Throws staleWriteError when `dir` holds a file named with a timestamp at or after `name`'s. */
+export async function refuseIfStale(dir: string, name: string): Promise<void> {
+  const held = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  const stem = name.slice(0, 16);
+  if (held.some((f) => /^\d{10}\.\d{5}\.(data|ts|meta)$/.test(f) && f.slice(0, 16) >= stem)) throw staleWriteError();
+}
+
+async function writeSmallHere(tmpDir: string, dir: string, name: string, chunks: Buffer[], newerWins: boolean): Promise<boolean> {
   const { fh, tmp } = await openTemp(tmpDir);
   try {
     await writevAll(fh, chunks);
@@ -88,6 +103,7 @@ async function writeSmallHere(tmpDir: string, dir: string, name: string, chunks:
   }
   await fh.close();
   try {
+    if (newerWins) await refuseIfStale(dir, name);
     return await renameDurably(tmp, dir, name, dirname(tmpDir));
   } catch (err) {
     await rm(tmp, { force: true });

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { ListingQuery } from '../types.js';
 import type { RowPage } from '../local/db.js';
 import type { AsyncPending, ContainerServer, DatabaseServer, DbKind, DbLocation, DbShapes, ObjectServer, ReplicaWriter, StorageDevice } from '../local/device.js';
-import { CorruptObject, DeviceUnavailable, type DataMeta, type OnDiskState } from '../local/diskfile.js';
+import { CorruptObject, DeviceUnavailable, StaleWrite, type DataMeta, type OnDiskState } from '../local/diskfile.js';
 import { COMMIT_TRAILER, encodeCommit, ERROR_HEADER, KEY_HEADER, PROTOCOL_PREFIX } from './protocol.js';
 
 export interface RemoteOptions {
@@ -140,6 +140,7 @@ export class RemoteDevice implements StorageDevice, ObjectServer {
     const kind = res.headers[ERROR_HEADER];
     if (status === 507 || kind === 'device_unavailable') throw new DeviceUnavailable(`${this.label}: ${text}`);
     if (kind === 'corrupt') throw new CorruptObject(`${this.label}: ${text}`);
+    if (kind === 'stale') throw new StaleWrite(`${this.label}: ${text}`);
     throw new Error(`storage node ${this.label} answered ${status}: ${text}`);
   }
 

@@ -18,11 +18,12 @@ export const COMMIT_TRAILER = 'x-nubes-commit';
 /** Names the failure class of an error answer, so the client rethrows the same error kind. */
 export const ERROR_HEADER = 'x-nubes-error';
 
-export type WireError = 'device_unavailable' | 'corrupt' | 'bad_request' | 'unauthorized' | 'internal';
+export type WireError = 'device_unavailable' | 'corrupt' | 'stale' | 'bad_request' | 'unauthorized' | 'internal';
 
 export const WIRE_STATUS: Record<WireError, number> = {
   device_unavailable: 507,
   corrupt: 409,
+  stale: 409,
   bad_request: 400,
   unauthorized: 401,
   internal: 500,

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ListingQuery } from '../types.js';
 import { DbCache } from '../local/db.js';
 import type { AsyncPending, DatabaseServer, DbKind, DbLocation, DbShapes } from '../local/device.js';
-import { ASYNC_PENDING_ID_RE, CorruptObject, DeviceUnavailable, OBJECT_FILE_RE, type DataMeta } from '../local/diskfile.js';
+import { ASYNC_PENDING_ID_RE, CorruptObject, DeviceUnavailable, OBJECT_FILE_RE, StaleWrite, type DataMeta } from '../local/diskfile.js';
 import { LocalDevice } from '../local/local-device.js';
 import { COMMIT_TRAILER, decodeCommit, ERROR_HEADER, isLoopback, KEY_HEADER, keyMatches, PROTOCOL_PREFIX, WIRE_STATUS, type WireError } from './protocol.js';
 
@@ -129,7 +129,7 @@ export class StorageServer {
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    const kind: WireError = err instanceof WireFault ? err.kind : err instanceof DeviceUnavailable ? 'device_unavailable' : err instanceof CorruptObject ? 'corrupt' : 'internal';
+    const kind: WireError = err instanceof WireFault ? err.kind : err instanceof DeviceUnavailable ? 'device_unavailable' : err instanceof CorruptObject ? 'corrupt' : err instanceof StaleWrite ? 'stale' : 'internal';
     if (res.headersSent) {
       res.destroy();
       return;
