@@ -16,7 +16,7 @@ export const CONFIG_SCHEMA = {
     shutdown_grace_seconds: opt.integer(10, 'How long SIGINT/SIGTERM waits for in-flight requests before closing connections.', { min: 0 }),
     body_limit_bytes: opt.integer(1048576, 'Largest JSON request body accepted by the control-plane APIs (bytes).', { min: 1024 }),
     services: opt.string('', 'Services this process serves, comma-separated registry names (e.g. `image`); empty: all. Identity is always served: the other APIs validate tokens in-process against it.'),
-    join: opt.boolean(false, 'Join a cloud another `nubes start` already serves from the same data directory and database, as an extra API process (e.g. a second image worker): no clouds.yaml is written and no start-up clean-up that assumes this process is alone runs (image: uploads caught in saving, unreferenced store files). Give it its own bind, image.staging_dir and image.image_cache_dir.'),
+    join: opt.boolean(false, 'Join a cloud another `nubes start` already serves from the same data directory and database, as an extra API process (e.g. a second image worker): no clouds.yaml is written and no start-up clean-up that assumes this process is alone runs (image: uploads caught in saving, unreferenced store files). Give it its own bind, image.staging_dir and image.image_cache_dir, and leave object-store out of its services (the local object-store devices belong to the first process).'),
   },
   database: {
     url: opt.optionalString('Database URL. Empty: SQLite at <data_dir>/nubes.sqlite. postgres://user:pw@host/db moves all control-plane state and the job queue to PostgreSQL.', { secret: true }),
