@@ -7,6 +7,7 @@ import { compareTimestamps, normalizeTimestamp } from '../timestamp.js';
 import { openTemp, refuseIfStale, renameDurably, writeAll, writeFileDurably, writeSmallDurably } from './fsutil.js';
 import type { AsyncPending, ObjectServer, ReplicaWriter } from './device.js';
 import { diskWorkers, WorkerUnavailable, type StateResult } from './disk-worker.js';
+import { FileBody } from './file-body.js';
 import { IntentLog } from './intents.js';
 
 /**
@@ -25,7 +26,6 @@ const TRAILER = 8;
 /** A large body being written is flushed to the disk in the background every this many bytes. */
 const WRITE_BACK_BYTES = 8 * 1024 * 1024;
 /** Largest read of a data file's bytes when streaming it out (one buffer per GET in flight). */
-const READ_CHUNK = 1024 * 1024;
 /** Bodies up to this size are gathered in memory and written with the footer in one go. */
 export const SMALL_OBJECT_BYTES = 64 * 1024;
 /** How long a device directory seen to exist is taken to still exist. */
@@ -230,8 +230,8 @@ export class ObjectDisk implements ObjectServer {
     const end = Math.min(range?.end ?? size, size);
     if (end <= start) return Readable.from([], { objectMode: false });
     // Opened lazily: a caller that never reads (a HEAD-like answer) holds no descriptor.
-    // Reads of up to READ_CHUNK, not Node's 64 KiB: one thread-pool round trip and one socket write per MiB.
-    return createReadStream(this.filePath(part, hash, dataName), { start, end: end - 1, highWaterMark: Math.min(READ_CHUNK, end - start) });
+    // Reads of up to 1 MiB, not Node's 64 KiB: one thread-pool round trip and one socket write per MiB.
+    return new FileBody(this.filePath(part, hash, dataName), start, end);
   }
 
   async putFile(part: number, hash: string, name: string, body: Readable | Buffer | string): Promise<void> {
