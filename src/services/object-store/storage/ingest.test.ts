@@ -4,7 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, describe, it } from 'node:test';
 import { HashPool } from '../../../common/hashing/pool.js';
-import { BodyMeter, LARGE_BODY_BYTES } from './ingest.js';
+import { BodyMeter, LARGE_BODY_BYTES, readSmallBody } from './ingest.js';
 import { StorageError } from './types.js';
 
 const KiB = 1024;
@@ -98,5 +98,26 @@ describe('BodyMeter', () => {
 
   it('digest() before the end is a programming error', () => {
     assert.throws(() => new BodyMeter({ maxSize: 1 }, pool).digest(), /not ended/);
+  });
+});
+
+describe('readSmallBody', () => {
+  const isDisconnect = (err: unknown) => err instanceof StorageError && err.kind === 'client_disconnect';
+
+  it('takes every chunk of a body, an empty one included', async () => {
+    assert.deepEqual(Buffer.concat(await readSmallBody(Readable.from([Buffer.from('ab'), Buffer.from('cd')]))).toString(), 'abcd');
+    assert.deepEqual(await readSmallBody(Readable.from([])), []);
+  });
+
+  it('a body whose client went away, before or while it is read, is a disconnect, never a wait', async () => {
+    const gone = new Readable({ read() {} });
+    gone.destroy();
+    await new Promise((r) => setImmediate(r));
+    await assert.rejects(readSmallBody(gone), isDisconnect);
+    const cut = new Readable({ read() {} });
+    cut.push(Buffer.from('partial'));
+    const reading = readSmallBody(cut);
+    setImmediate(() => cut.destroy());
+    await assert.rejects(reading, isDisconnect);
   });
 });

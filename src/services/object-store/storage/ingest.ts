@@ -147,6 +147,9 @@ export function readSmallBody(body: Readable): Promise<Buffer[]> {
     const onEnd = (): void => settle(null);
     const onClose = (): void => settle(new StorageError('client_disconnect', 'client disconnected'));
     if (body.readableEnded) return resolve(chunks);
+    // A client that went away while the request waited for its turn: its stream has already
+    // closed and will never say so again.
+    if (body.destroyed) return reject(new StorageError('client_disconnect', 'client disconnected'));
     body.on('data', onData).once('end', onEnd).once('error', settle).once('close', onClose);
   });
 }

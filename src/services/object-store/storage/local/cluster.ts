@@ -219,15 +219,15 @@ export class LocalCluster extends ClusterDatabases implements T.StorageCluster {
       writers = writers.filter((w) => !failed.includes(w));
       if (writers.length < need) throw new T.StorageError('insufficient_storage', 'too many replicas failed during the upload');
     };
-    let body$: { bytes: number; etag: string };
+    let taken: { bytes: number; etag: string };
     try {
-      body$ = await receiveBody(body, meta, writeChunk);
-      verifyWrite(meta, body$.bytes, body$.etag);
+      taken = await receiveBody(body, meta, writeChunk);
+      verifyWrite(meta, taken.bytes, taken.etag);
     } catch (err) {
       await abortAll();
       throw toStorageError(err);
     }
-    const { bytes, etag } = body$;
+    const { bytes, etag } = taken;
     const headers = cleanHeaders(meta.headers);
     const dataMeta = { name: object, account, container, timestamp: normalizeTimestamp(meta.timestamp), contentType: meta.contentType, etag, size: bytes, headers };
     const row: ObjectRow = { name: object, createdAt: dataMeta.timestamp, size: bytes, contentType: meta.contentType, etag, deleted: false, symlinkPath: symlinkPath(account, headers) ?? null };

@@ -151,9 +151,10 @@ function readOnce(fd: number, buf: Buffer, offset: number, length: number, posit
   return new Promise((resolve, reject) => read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
-/** Resolves when the response can take more, or is gone. */
+/** Resolves when the response can take more, or is gone (also when it was gone already). */
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
+    if (res.destroyed || res.closed) return resolve();
     const done = (): void => {
       res.off('drain', done).off('close', done);
       resolve();
